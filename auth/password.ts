@@ -1,0 +1,49 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { ApiError, unauthorized } from "../common/errors";
+import { bearerSecurity, errorResponse, jsonBody, jsonResponse, RequestIdHeader, unauthorizedResponse, validationResponse } from "../common/openapi";
+import type { AuthDeps } from "./app";
+import type { AuthEnv, TokenService } from "./tokens";
+import { Password, UserOut } from "./schemas";
+import { changePasswordHash, publicUser } from "./users";
+
+const ChangePasswordIn = z
+  .object({
+    old_password: z.string().min(1).max(1024).openapi({ format: "password", example: "correct-horse-battery" }),
+    new_password: Password,
+  })
+  .openapi("ChangePasswordIn");
+
+const passwordRoute = (tokens: TokenService) =>
+  createRoute({
+  method: "post",
+  path: "/change-password",
+  tags: ["auth"],
+  summary: "Change the caller's password",
+  description: "Checks the old password, sets the new one and revokes every token issued before, this one included: log in again.",
+  security: bearerSecurity,
+  middleware: [tokens.authenticate],
+  request: { body: jsonBody(ChangePasswordIn, "The old and the new password."), headers: z.object({ "x-request-id": RequestIdHeader }) },
+  responses: {
+    200: jsonResponse(UserOut, "The password was changed."),
+    400: errorResponse("The old password is wrong.", { code: "invalid_credentials", detail: "Incorrect password" }),
+    401: unauthorizedResponse,
+    422: validationResponse,
+  },
+});
+
+export function passwordRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, tokens }: AuthDeps) {
+  app.openapi(passwordRoute(tokens), async (c) => {
+    const user = c.get("user");
+    const { old_password, new_password } = c.req.valid("json");
+    if (!(await Bun.password.verify(old_password, user.password_hash))) {
+      log.info("password_change_refused", { request_id: c.get("requestId"), user_id: String(user.id), reason: "wrong_password" });
+      throw new ApiError(400, "invalid_credentials", "Incorrect password");
+    }
+    const passwordHash = await Bun.password.hash(new_password, "argon2id");
+    const changed = await changePasswordHash(sql, { id: user.id, tokenVersion: user.token_version, passwordHash });
+    // No row: another change with this same token won the race and revoked it.
+    if (!changed) throw unauthorized();
+    log.info("password_changed", { request_id: c.get("requestId"), user_id: String(user.id) });
+    return c.json(publicUser(changed), 200);
+  });
+}

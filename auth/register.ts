@@ -1,0 +1,54 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { ApiError } from "../common/errors";
+import { errorResponse, jsonBody, jsonResponse, RequestIdHeader, validationResponse } from "../common/openapi";
+import type { AuthDeps } from "./app";
+import type { AuthEnv } from "./tokens";
+import { Password, UserOut, Username } from "./schemas";
+import { DuplicateUser, insertUser, publicUser } from "./users";
+
+const RegisterIn = z
+  .object({
+    username: Username,
+    email: z
+      .email()
+      .max(254)
+      .transform((email) => email.toLowerCase())
+      .openapi({ example: "alice@example.com", description: "Stored lower-cased; unique." }),
+    password: Password,
+  })
+  .openapi("RegisterIn");
+
+const route = createRoute({
+  method: "post",
+  path: "/register",
+  tags: ["auth"],
+  summary: "Register a new user",
+  description: "Creates a user. Usernames are unique without regard to case; emails are stored lower-cased.",
+  request: { body: jsonBody(RegisterIn, "The new user."), headers: z.object({ "x-request-id": RequestIdHeader }) },
+  responses: {
+    200: jsonResponse(UserOut, "The user was created."),
+    400: errorResponse(
+      "The username or the email is already registered.",
+      { code: "username_taken", detail: "Username already registered" },
+      { code: "email_taken", detail: "Email already registered" },
+    ),
+    422: validationResponse,
+  },
+});
+
+export function registerRoutes(app: OpenAPIHono<AuthEnv>, { sql, log }: AuthDeps) {
+  app.openapi(route, async (c) => {
+    const { username, email, password } = c.req.valid("json");
+    const passwordHash = await Bun.password.hash(password, "argon2id");
+    try {
+      const user = await insertUser(sql, { username, email, passwordHash });
+      c.set("userId", String(user.id));
+      log.info("user_registered", { request_id: c.get("requestId"), user_id: String(user.id) });
+      return c.json(publicUser(user), 200);
+    } catch (error) {
+      if (!(error instanceof DuplicateUser)) throw error;
+      log.info("registration_refused", { request_id: c.get("requestId"), reason: `${error.field}_taken` });
+      throw new ApiError(400, `${error.field}_taken`, `${error.field === "email" ? "Email" : "Username"} already registered`);
+    }
+  });
+}

@@ -1,0 +1,109 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { getConnInfo } from "hono/bun";
+import { ApiError, fromZod } from "../common/errors";
+import { errorResponse, jsonResponse, RequestIdHeader, validationResponse } from "../common/openapi";
+import type { AuthDeps } from "./app";
+import type { AuthEnv } from "./tokens";
+import { clearAccountFailures, recordFailure, retryAfterSeconds } from "./login-failures";
+import { findUserForLogin } from "./users";
+
+const TokenIn = z
+  .object({
+    username: z.string().min(1).max(254).openapi({ description: "The username (any case) or the email.", example: "alice" }),
+    password: z.string().min(1).max(1024).openapi({ format: "password", example: "correct-horse-battery" }),
+    grant_type: z.literal("password").optional().openapi({ description: "OAuth2 password grant; optional." }),
+    scope: z.string().max(1024).optional().openapi({ description: "Accepted and ignored." }),
+    client_id: z.string().max(1024).optional(),
+    client_secret: z.string().max(1024).optional(),
+  })
+  .openapi("TokenIn");
+
+const TokenOut = z
+  .object({
+    access_token: z.string().openapi({ example: "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…" }),
+    token_type: z.literal("bearer"),
+    expires_in: z.number().int().openapi({ description: "Seconds until the token expires.", example: 1800 }),
+  })
+  .openapi("TokenOut");
+
+const route = createRoute({
+  method: "post",
+  path: "/token",
+  tags: ["auth"],
+  summary: "Log in (OAuth2 password flow)",
+  description:
+    "Exchanges a username (or email) and password for a bearer token. Send a form " +
+    "(`application/x-www-form-urlencoded`, as OAuth2 clients and Swagger UI's Authorize do) or JSON. " +
+    "Repeated failures are throttled per account and per client address.",
+  request: {
+    body: {
+      description: "The credentials, as a form or as JSON.",
+      content: { "application/x-www-form-urlencoded": { schema: TokenIn }, "application/json": { schema: TokenIn } },
+    },
+    headers: z.object({ "x-request-id": RequestIdHeader }),
+  },
+  responses: {
+    200: jsonResponse(TokenOut, "A bearer token."),
+    400: errorResponse("Unknown user or wrong password (the same answer for both).", {
+      code: "invalid_credentials",
+      detail: "Incorrect username or password",
+    }),
+    415: errorResponse("The body is neither a form nor JSON.", { code: "unsupported_media_type", detail: "Unsupported media type" }),
+    422: validationResponse,
+    429: errorResponse("Too many failed logins; the `Retry-After` header says how many seconds to wait.", {
+      code: "too_many_attempts",
+      detail: "Too many failed login attempts, try again later",
+    }),
+  },
+});
+
+/** Whichever of the two declared bodies arrived; with neither, the fields are reported missing. */
+function credentials(c: Context<AuthEnv, "/token", { out: { json: z.infer<typeof TokenIn>; form: z.infer<typeof TokenIn> } }>) {
+  const type = c.req.header("content-type") ?? "";
+  if (/json/i.test(type)) return c.req.valid("json");
+  if (/form/i.test(type)) return c.req.valid("form");
+  const result = TokenIn.safeParse({});
+  throw fromZod(result.error!, "form");
+}
+
+export function tokenRoutes(app: OpenAPIHono<AuthEnv>, { sql, config, log, tokens }: AuthDeps) {
+  const limits = {
+    perAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+    perAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
+    windowMinutes: config.LOGIN_FAILURE_WINDOW_MINUTES,
+  };
+  // An unknown user's password is checked against this hash, so that a login for a user who
+  // does not exist costs the same argon2id work as one for a user who does.
+  const dummyHash = Bun.password.hash(crypto.randomUUID(), "argon2id");
+
+  const clientAddress = (c: Context<AuthEnv>): string => {
+    const forwarded = config.TRUST_PROXY ? c.req.header("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
+    return (forwarded || getConnInfo(c).remote.address || "unknown").slice(0, 64);
+  };
+
+  app.openapi(route, async (c) => {
+    const { username, password } = credentials(c);
+    const requestId = c.get("requestId");
+    const user = await findUserForLogin(sql, username);
+    const keys = { account: user ? `user:${user.id}` : `name:${username.toLowerCase()}`, address: clientAddress(c) };
+
+    const wait = await retryAfterSeconds(sql, keys, limits);
+    if (wait > 0) {
+      log.warn("login_throttled", { request_id: requestId, user_id: user && String(user.id), retry_after_s: wait });
+      throw new ApiError(429, "too_many_attempts", "Too many failed login attempts, try again later", {
+        "Retry-After": String(wait),
+      });
+    }
+    const valid = await Bun.password.verify(password, user?.password_hash ?? (await dummyHash));
+    if (!user || !valid) {
+      await recordFailure(sql, keys, limits.windowMinutes);
+      log.info("login_failed", { request_id: requestId, user_id: user && String(user.id), reason: user ? "wrong_password" : "unknown_user" });
+      throw new ApiError(400, "invalid_credentials", "Incorrect username or password");
+    }
+    await clearAccountFailures(sql, keys.account);
+    c.set("userId", String(user.id));
+    log.info("logged_in", { request_id: requestId, user_id: String(user.id) });
+    return c.json(await tokens.issue(user), 200);
+  });
+}

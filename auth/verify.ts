@@ -1,0 +1,57 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { ApiError } from "../common/errors";
+import { bearerSecurity, errorResponse, jsonBody, jsonResponse, RequestIdHeader, unauthorizedResponse, validationResponse } from "../common/openapi";
+import type { AuthDeps } from "./app";
+import type { AuthEnv, TokenService } from "./tokens";
+import { UserOut } from "./schemas";
+import { findUserByUsername, publicUser } from "./users";
+
+const headers = z.object({ "x-request-id": RequestIdHeader });
+
+const verifyRoute = (tokens: TokenService) =>
+  createRoute({
+  method: "post",
+  path: "/verify",
+  tags: ["auth"],
+  summary: "Who does this token belong to?",
+  description: "Answers the token's user, or 401 if the token is invalid, expired or revoked by a password change.",
+  security: bearerSecurity,
+  middleware: [tokens.authenticate],
+  request: { headers },
+  responses: { 200: jsonResponse(UserOut, "The token is valid."), 401: unauthorizedResponse },
+});
+
+const CheckUserIn = z
+  .object({ username: z.string().min(1).max(254).openapi({ example: "bob", description: "Found without regard to case." }) })
+  .openapi("CheckUserIn");
+const CheckUserOut = z
+  .object({ id: z.number().int().openapi({ example: 2 }), username: z.string().openapi({ example: "bob" }) })
+  .openapi("CheckUserOut");
+
+const checkUserRoute = (tokens: TokenService) =>
+  createRoute({
+  method: "post",
+  path: "/check-user",
+  tags: ["auth"],
+  summary: "Is this username registered?",
+  description: "For a signed-in caller: answers the user's id and the username as registered.",
+  security: bearerSecurity,
+  middleware: [tokens.authenticate],
+  request: { body: jsonBody(CheckUserIn, "The username to look up."), headers },
+  responses: {
+    200: jsonResponse(CheckUserOut, "The user exists."),
+    401: unauthorizedResponse,
+    404: errorResponse("No user has that name.", { code: "user_not_found", detail: "User not found" }),
+    422: validationResponse,
+  },
+});
+
+export function verifyRoutes(app: OpenAPIHono<AuthEnv>, { sql, tokens }: AuthDeps) {
+  app.openapi(verifyRoute(tokens), async (c) => c.json(publicUser(c.get("user")), 200));
+
+  app.openapi(checkUserRoute(tokens), async (c) => {
+    const user = await findUserByUsername(sql, c.req.valid("json").username);
+    if (!user) throw new ApiError(404, "user_not_found", "User not found");
+    return c.json({ id: Number(user.id), username: user.username }, 200);
+  });
+}

@@ -1,0 +1,83 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ZodError } from "zod";
+import type { Logger } from "./logger";
+
+/**
+ * The one error type of both services. `code` is stable and machine-readable; `detail` keeps
+ * FastAPI's shape so clients of the original service still read it.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503,
+    readonly code: string,
+    readonly detail: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+  }
+}
+
+export const unauthorized = (detail = "Could not validate credentials", code = "invalid_token") =>
+  new ApiError(401, code, detail, { "WWW-Authenticate": "Bearer" });
+
+export interface ValidationIssue {
+  loc: (string | number)[];
+  msg: string;
+  type: string;
+}
+
+/** A 422 in FastAPI's shape: `detail` is a list of `{loc, msg, type}`. */
+export class ValidationError extends Error {
+  constructor(readonly issues: ValidationIssue[]) {
+    super("validation error");
+  }
+}
+
+const LOCATIONS: Record<string, string> = { json: "body", form: "body", query: "query", header: "header" };
+
+/** FastAPI names a missing field `missing`; every other zod issue keeps zod's own code. */
+export function fromZod(error: ZodError, target: string): ValidationError {
+  return new ValidationError(
+    error.issues.map((issue) => {
+      const missing = issue.code === "invalid_type" && issue.input === undefined;
+      return {
+        loc: [LOCATIONS[target] ?? target, ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))],
+        msg: missing ? "Field required" : issue.message,
+        type: missing ? "missing" : issue.code,
+      };
+    }),
+  );
+}
+
+/** Hono's own exceptions (malformed JSON, unsupported media type) become contract errors. */
+function fromHttpException(error: HTTPException): ApiError | ValidationError {
+  if (error.status === 400 && /json/i.test(error.message)) {
+    return new ValidationError([{ loc: ["body"], msg: "JSON decode error", type: "json_invalid" }]);
+  }
+  if (error.status === 415) return new ApiError(415, "unsupported_media_type", "Unsupported media type");
+  if (error.status === 413) return new ApiError(413, "payload_too_large", "Request body too large");
+  return new ApiError(400, "bad_request", "Bad request");
+}
+
+/** The single mapping from a thrown error to the JSON a client sees. */
+export function errorHandler(log: Logger) {
+  return (thrown: Error, c: Context): Response => {
+    const error = thrown instanceof HTTPException ? fromHttpException(thrown) : thrown;
+    if (error instanceof ValidationError) {
+      return c.json({ detail: error.issues, code: "validation_error" }, 422);
+    }
+    if (error instanceof ApiError) {
+      return c.json({ detail: error.detail, code: error.code }, error.status, error.headers);
+    }
+    // A Postgres error's message may quote SQL or data: it goes to the log only, never out.
+    log.error("unhandled_error", {
+      request_id: c.get("requestId"),
+      error: error.name,
+      message: error.message,
+      pg_code: (error as { code?: unknown }).code,
+      stack: error.stack,
+    });
+    return c.json({ detail: "Internal server error", code: "internal_error" }, 500);
+  };
+}

@@ -1,0 +1,112 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { swaggerUI } from "@hono/swagger-ui";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { dirname } from "node:path";
+import { ApiError, errorHandler, fromZod } from "./errors";
+import type { Logger } from "./logger";
+
+/** `user` is whatever the service's authentication middleware puts there. */
+export interface AppVariables<User = unknown> {
+  requestId: string;
+  userId?: string;
+  user: User;
+}
+export type AppEnv<User = unknown> = { Variables: AppVariables<User> };
+
+export interface ServiceOptions {
+  title: string;
+  description: string;
+  log: Logger;
+  /** Answers whether the service's database is reachable, for `/ready`. */
+  ready: () => Promise<boolean>;
+  securitySchemes: Record<string, SecurityScheme>;
+  /** Origins allowed to call this service from a browser (another service's Swagger UI). */
+  corsOrigins?: string[];
+}
+
+type SecurityScheme = Parameters<OpenAPIHono["openAPIRegistry"]["registerComponent"]>[2];
+
+const MAX_BODY_BYTES = 64 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const SWAGGER_ASSETS = new Set(["swagger-ui.css", "swagger-ui-bundle.js"]);
+const swaggerDist = dirname(Bun.resolveSync("swagger-ui-dist/package.json", import.meta.dir));
+
+/**
+ * Builds a service's Hono app with the plumbing both services share: request ids, one log line
+ * per request, the body limit, the error mapping, health and readiness, and the docs. The
+ * service adds its own routes to what this returns.
+ */
+export function createServiceApp<User>(options: ServiceOptions): OpenAPIHono<AppEnv<User>> {
+  const { log } = options;
+  const app = new OpenAPIHono<AppEnv<User>>({
+    defaultHook: (result) => {
+      if (!result.success) throw fromZod(result.error, result.target);
+    },
+  });
+
+  app.use(async (c, next) => {
+    const started = performance.now();
+    const given = c.req.header("x-request-id");
+    const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    c.set("requestId", requestId);
+    await next();
+    c.header("X-Request-Id", requestId);
+    log.info("request", {
+      request_id: requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      duration_ms: Math.round((performance.now() - started) * 100) / 100,
+      user_id: c.get("userId"),
+    });
+  });
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(413, "payload_too_large", `Request body larger than ${MAX_BODY_BYTES} bytes`);
+      },
+    }),
+  );
+  if (options.corsOrigins?.length) {
+    app.use(
+      cors({
+        origin: options.corsOrigins,
+        allowHeaders: ["Authorization", "Content-Type", "X-Request-Id", "X-Requested-With", "Idempotency-Key"],
+        exposeHeaders: ["X-Request-Id", "Retry-After", "Idempotent-Replayed"],
+        maxAge: 600,
+      }),
+    );
+  }
+  app.onError(errorHandler(log));
+  app.notFound(() => {
+    throw new ApiError(404, "not_found", "Not Found");
+  });
+
+  app.get("/health", (c) => c.json({ status: "ok" }));
+  app.get("/ready", async (c) =>
+    (await options.ready().catch(() => false))
+      ? c.json({ status: "ready" })
+      : c.json({ detail: "Database unavailable", code: "not_ready" }, 503),
+  );
+
+  for (const [name, scheme] of Object.entries(options.securitySchemes)) {
+    app.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
+  }
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: options.title, version: "1.0.0", description: options.description },
+  });
+  app.get("/docs", swaggerUI({ url: "/openapi.json", baseUrl: "/docs", title: options.title, persistAuthorization: true }));
+  // @hono/swagger-ui points at `${baseUrl}/swagger-ui-dist/…`; the files come from the
+  // swagger-ui-dist package, so the page works with no internet access.
+  app.get("/docs/swagger-ui-dist/:file", (c) => {
+    const file = c.req.param("file");
+    if (!SWAGGER_ASSETS.has(file)) throw new ApiError(404, "not_found", "Not Found");
+    return new Response(Bun.file(`${swaggerDist}/${file}`), {
+      headers: { "Cache-Control": "public, max-age=86400" },
+    });
+  });
+  return app;
+}

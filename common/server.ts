@@ -1,0 +1,37 @@
+import type { Logger } from "./logger";
+
+export interface Served {
+  port: number;
+  /** Stops accepting, lets in-flight requests finish, then runs `close` (the pools). */
+  shutdown(): Promise<void>;
+}
+
+type Fetch = (request: Request, server: Bun.Server<unknown>) => Response | Promise<Response>;
+
+/** Starts a service; `index.ts` files call it, tests call it with port 0. */
+export function serve(options: { fetch: Fetch; port: number; log: Logger; close: () => Promise<void> }): Served {
+  const server = Bun.serve({ port: options.port, hostname: "0.0.0.0", fetch: options.fetch });
+  let stopping: Promise<void> | undefined;
+  const shutdown = () =>
+    (stopping ??= (async () => {
+      await server.stop();
+      await options.close();
+    })());
+  return { port: server.port!, shutdown };
+}
+
+/** SIGTERM (docker stop) and SIGINT (Ctrl-C) end the process only after a graceful shutdown. */
+export function exitOnSignals(served: Served, log: Logger): void {
+  const onSignal = (signal: string) => {
+    log.info("shutdown", { signal });
+    served.shutdown().then(
+      () => {
+        log.close();
+        process.exit(0);
+      },
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+}

@@ -1,0 +1,42 @@
+import { jwtVerify } from "jose";
+import { unauthorized } from "./errors";
+
+export interface TokenClaims {
+  userId: string;
+  /** The user's token version when the token was issued; a password change bumps it. */
+  version: number;
+}
+
+export function secretKey(secret: string): Uint8Array {
+  return new TextEncoder().encode(secret);
+}
+
+/** `Authorization: Bearer <token>`, or the contract's 401 with `WWW-Authenticate: Bearer`. */
+export function bearerToken(header: string | undefined): string {
+  if (!header) throw unauthorized("Not authenticated", "not_authenticated");
+  const match = /^Bearer +([A-Za-z0-9_\-.]{1,4096})$/i.exec(header.trim());
+  if (!match) throw unauthorized();
+  return match[1]!;
+}
+
+/**
+ * Checks a token's signature, algorithm and expiry with the shared secret. The algorithm is
+ * pinned, so `alg: none` and tokens signed with another algorithm are refused.
+ */
+export function tokenVerifier(secret: string, algorithm: string) {
+  const key = secretKey(secret);
+  return async (token: string): Promise<TokenClaims> => {
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, key, { algorithms: [algorithm], requiredClaims: ["sub", "iat", "exp"] }));
+    } catch {
+      throw unauthorized();
+    }
+    const { sub, ver } = payload;
+    if (typeof sub !== "string" || !/^[1-9][0-9]{0,18}$/.test(sub) || !Number.isSafeInteger(ver)) {
+      throw unauthorized();
+    }
+    return { userId: sub, version: ver as number };
+  };
+}
+export type TokenVerifier = ReturnType<typeof tokenVerifier>;
