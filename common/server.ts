@@ -9,7 +9,7 @@ export interface Served {
 type Fetch = (request: Request, server: Bun.Server<unknown>) => Response | Promise<Response>;
 
 /** Starts a service; `index.ts` files call it, tests call it with port 0. */
-export function serve(options: { fetch: Fetch; port: number; log: Logger; close: () => Promise<void> }): Served {
+export function serve(options: { fetch: Fetch; port: number; close: () => Promise<void> }): Served {
   const server = Bun.serve({ port: options.port, hostname: "0.0.0.0", fetch: options.fetch });
   let stopping: Promise<void> | undefined;
   const shutdown = () =>

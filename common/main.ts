@@ -1,0 +1,45 @@
+import { ConfigError } from "./config";
+import { Logger } from "./logger";
+import { exitOnSignals, serve } from "./server";
+import { connect, type Sql } from "../db/connect";
+
+interface SharedSettings {
+  LOGS_DIR: string;
+  LOG_MAX_BYTES: number;
+  LOG_MAX_FILES: number;
+  IS_DEBUG: boolean;
+  DB_POOL_MAX: number;
+}
+
+/**
+ * What a service's `index.ts` does: read and validate the configuration (one line naming the
+ * bad variable, then exit 1), open the log and the pool, serve, and shut down gracefully.
+ */
+export function runService<C extends SharedSettings>(service: {
+  name: "auth_service" | "transaction_service";
+  loadConfig: () => C;
+  databaseUrl: (config: C) => string;
+  port: (config: C) => number;
+  createApp: (deps: { sql: Sql; config: C; log: Logger }) => { fetch: (request: Request, env: never) => Response | Promise<Response> };
+}): void {
+  let config: C;
+  try {
+    config = service.loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`${service.name}: ${error.message}`);
+    process.exit(1);
+  }
+  const log = new Logger({
+    file: `${config.LOGS_DIR}/${service.name}/${service.name}.log`,
+    maxBytes: config.LOG_MAX_BYTES,
+    maxFiles: config.LOG_MAX_FILES,
+    debug: config.IS_DEBUG,
+    stdout: true,
+  });
+  const sql = connect(service.databaseUrl(config), { max: config.DB_POOL_MAX });
+  const app = service.createApp({ sql, config, log });
+  const served = serve({ fetch: app.fetch as never, port: service.port(config), close: () => sql.end({ timeout: 10 }) });
+  exitOnSignals(served, log);
+  log.info("started", { service: service.name, port: served.port, docs: `http://localhost:${served.port}/docs` });
+}

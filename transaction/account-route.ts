@@ -1,0 +1,53 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { bearerSecurity, errorResponse, jsonResponse, RequestIdHeader, unauthorizedResponse } from "../common/openapi";
+import { openAccount } from "./accounts";
+import type { TransactionDeps } from "./app";
+import type { TransactionEnv } from "./authenticate";
+import { toUnits } from "./money";
+
+const AccountOut = z
+  .object({
+    id: z.number().int().openapi({ example: 1, description: "The account id (this service's)." }),
+    uid: z.number().int().openapi({ example: 7, description: "The user id (the auth service's)." }),
+    username: z.string().openapi({ example: "alice" }),
+    balance: z.number().openapi({ example: 1000 }),
+    created_at: z.string().openapi({ format: "date-time", example: "2026-01-01T12:00:00.000Z" }),
+  })
+  .openapi("AccountOut");
+
+const route = (deps: TransactionDeps) =>
+  createRoute({
+    method: "get",
+    path: "/account",
+    tags: ["transactions"],
+    summary: "The caller's account and balance",
+    description: "Opens the account on first use with the configured starting balance.",
+    security: bearerSecurity,
+    middleware: [deps.authenticate],
+    request: { headers: z.object({ "x-request-id": RequestIdHeader }) },
+    responses: {
+      200: jsonResponse(AccountOut, "The account."),
+      401: unauthorizedResponse,
+      503: errorResponse("The auth service did not answer in time.", {
+        code: "auth_unavailable",
+        detail: "The auth service is unavailable; nothing was done, try again",
+      }),
+    },
+  });
+
+export function accountRoutes(app: OpenAPIHono<TransactionEnv>, deps: TransactionDeps) {
+  app.openapi(route(deps), async (c) => {
+    const user = c.get("user");
+    const account = await openAccount(deps.sql, { uid: BigInt(user.id), username: user.username, openingMinor: deps.config.DEFAULT_BALANCE });
+    return c.json(
+      {
+        id: Number(account.id),
+        uid: Number(account.uid),
+        username: account.username,
+        balance: toUnits(account.balance),
+        created_at: account.created_at.toISOString(),
+      },
+      200,
+    );
+  });
+}

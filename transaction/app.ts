@@ -1,0 +1,49 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { createServiceApp } from "../common/http";
+import type { Logger } from "../common/logger";
+import type { Sql } from "../db/connect";
+import { accountRoutes } from "./account-route";
+import { authClient, type AuthClient } from "./auth-client";
+import { authenticate, type TransactionEnv } from "./authenticate";
+import type { TransactionConfig } from "./config";
+import { historyRoutes } from "./history-route";
+import { transferRoutes } from "./transfer-route";
+
+export interface TransactionDeps {
+  sql: Sql;
+  config: TransactionConfig;
+  log: Logger;
+  auth: AuthClient;
+  authenticate: ReturnType<typeof authenticate>;
+}
+
+const description = (tokenUrl: string) => `Moves money between registered users, exactly and all or nothing.
+
+**How to get a token:** register a user on the auth service (\`POST /register\`, its own page is
+next to \`${tokenUrl.replace(/\/token$/, "/docs")}\`), then click **Authorize** here and log in with the username
+and password (OAuth2 password flow against \`${tokenUrl}\`). Or paste a token from \`POST /token\`
+into **BearerAuth**.
+
+Amounts are JSON numbers with at most two decimals. Every account starts with the configured
+balance when first used. Send an \`Idempotency-Key\` header to make a retried transfer safe.`;
+
+/** Builds the transaction service from its dependencies, so that tests build one the same way. */
+export function createTransactionApp(deps: { sql: Sql; config: TransactionConfig; log: Logger }): OpenAPIHono<TransactionEnv> {
+  const { sql, config, log } = deps;
+  const app = createServiceApp<TransactionEnv["Variables"]["user"]>({
+    title: "Transaction service",
+    description: description(config.DOCS_TOKEN_URL),
+    log,
+    ready: async () => (await sql`SELECT 1 AS ok`).length === 1,
+    securitySchemes: {
+      OAuth2PasswordBearer: { type: "oauth2", flows: { password: { tokenUrl: config.DOCS_TOKEN_URL, scopes: {} } } },
+      BearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+    },
+  });
+  const auth = authClient({ baseUrl: config.AUTH_SERVICE_URL, timeoutMs: config.AUTH_TIMEOUT_MS, log });
+  const full: TransactionDeps = { ...deps, auth, authenticate: authenticate(auth, config.SECRET_KEY, config.ALGORITHM) };
+  transferRoutes(app, full);
+  historyRoutes(app, full);
+  accountRoutes(app, full);
+  return app;
+}

@@ -1,0 +1,132 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { ApiError } from "../common/errors";
+import {
+  bearerSecurity,
+  errorResponse,
+  jsonBody,
+  jsonResponse,
+  RequestIdHeader,
+  unauthorizedResponse,
+  validationResponse,
+} from "../common/openapi";
+import { findAccountByUsername } from "./accounts";
+import type { TransactionDeps } from "./app";
+import type { TransactionEnv } from "./authenticate";
+import { Amount, TransactionOut, transactionOut } from "./schemas";
+import { transferMoney } from "./transfers";
+
+const TransferIn = z
+  .object({
+    receiver_username: z.string().min(1).max(254).openapi({ example: "bob", description: "Found without regard to case." }),
+    amount: Amount,
+  })
+  .openapi("TransferIn");
+
+const headers = z.object({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .openapi({
+      param: { name: "idempotency-key", in: "header" },
+      description:
+        "Optional, 1 to 255 characters, scoped to the sender. The same key with the same body returns the first " +
+        "transfer again (header `Idempotent-Replayed: true`) and moves no money; with another body it is refused.",
+      example: "order-1234-payment",
+    }),
+  "x-request-id": RequestIdHeader,
+});
+
+const route = (deps: TransactionDeps) =>
+  createRoute({
+    method: "post",
+    path: "/transfer",
+    tags: ["transactions"],
+    summary: "Send money to another registered user",
+    description: "All or nothing: either the whole amount moves and a transfer is recorded, or nothing changes.",
+    security: bearerSecurity,
+    middleware: [deps.authenticate],
+    request: { body: jsonBody(TransferIn, "Who receives how much."), headers },
+    responses: {
+      200: {
+        ...jsonResponse(TransactionOut, "The transfer was made (or, with `Idempotent-Replayed: true`, had been made)."),
+        headers: { "Idempotent-Replayed": { description: "`true` on a replay of an earlier request.", schema: { type: "string" } } },
+      },
+      400: errorResponse(
+        "The transfer cannot be made.",
+        { code: "insufficient_funds", detail: "Insufficient funds" },
+        { code: "self_transfer", detail: "Cannot transfer money to yourself" },
+      ),
+      401: unauthorizedResponse,
+      404: errorResponse("No registered user has that name.", { code: "receiver_not_found", detail: "Receiver not found" }),
+      409: errorResponse("Reserved: a duplicate arriving while the first is running waits for it instead.", {
+        code: "idempotency_key_in_use",
+        detail: "A request with this Idempotency-Key is in progress",
+      }),
+      422: {
+        description: `${validationResponse.description} Or \`idempotency_key_reused\`: the key was used with another body.`,
+        content: validationResponse.content,
+      },
+      503: errorResponse("The auth service did not answer in time; no money moved.", {
+        code: "auth_unavailable",
+        detail: "The auth service is unavailable; nothing was done, try again",
+      }),
+    },
+  });
+
+function requestHash(receiver: string, amountMinor: bigint): string {
+  return new Bun.CryptoHasher("sha256").update(`${receiver.toLowerCase()}\n${amountMinor}`).digest("hex");
+}
+
+export function transferRoutes(app: OpenAPIHono<TransactionEnv>, deps: TransactionDeps) {
+  const { sql, config, log, auth } = deps;
+  app.openapi(route(deps), async (c) => {
+    const sender = c.get("user");
+    const requestId = c.get("requestId");
+    const { receiver_username, amount: amountMinor } = c.req.valid("json");
+    const key = c.req.valid("header")["idempotency-key"];
+    const refuse = (error: ApiError): never => {
+      log.info("transfer_refused", { request_id: requestId, user_id: String(sender.id), reason: error.code });
+      throw error;
+    };
+
+    if (receiver_username.toLowerCase() === sender.username.toLowerCase()) {
+      refuse(new ApiError(400, "self_transfer", "Cannot transfer money to yourself"));
+    }
+    // The auth service is asked only about a receiver this service has never seen.
+    const receiver =
+      (await findAccountByUsername(sql, receiver_username)) ??
+      (await auth.checkUser(sender.token, requestId, receiver_username).then((u) => u && { uid: BigInt(u.id), username: u.username }));
+    if (!receiver) return refuse(new ApiError(404, "receiver_not_found", "Receiver not found"));
+
+    const result = await transferMoney(sql, {
+      senderUid: BigInt(sender.id),
+      senderUsername: sender.username,
+      receiverUid: receiver.uid,
+      receiverUsername: receiver.username,
+      amountMinor,
+      openingMinor: config.DEFAULT_BALANCE,
+      key: key ?? null,
+      requestHash: requestHash(receiver.username, amountMinor),
+    });
+    switch (result.outcome) {
+      case "insufficient_funds":
+        return refuse(new ApiError(400, "insufficient_funds", "Insufficient funds"));
+      case "idempotency_key_reused":
+        return refuse(new ApiError(422, "idempotency_key_reused", "This Idempotency-Key was used with another request body"));
+      case "replayed":
+        c.header("Idempotent-Replayed", "true");
+        return c.json(transactionOut(result.transfer), 200);
+      case "done":
+        log.info("transfer_done", {
+          request_id: requestId,
+          user_id: String(sender.id),
+          transfer_id: String(result.transfer.id),
+          amount_minor: String(amountMinor),
+          receiver_id: String(result.transfer.receiver_id),
+        });
+        return c.json(transactionOut(result.transfer), 200);
+    }
+  });
+}
