@@ -1,0 +1,277 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { connect, type Sql } from "../db/connect";
+import { testDatabase, type TestDatabase } from "../db/testing";
+import { findAccountByUsername, getAccountByUid, openAccount } from "./accounts";
+import { auditLedger } from "./audit";
+import { historyQuery, listTransfers, transferMoney, type TransferResult } from "./transfers";
+
+const OPENING_MINOR = 100_000n; // 1000.00, the default starting balance
+
+let db: TestDatabase;
+let sql: Sql;
+
+beforeAll(async () => {
+  db = await testDatabase("transaction");
+  // Concurrency only shows when many transactions really run at once.
+  sql = connect(db.url, { max: 20 });
+});
+
+afterAll(async () => {
+  await sql.end({ timeout: 5 });
+  await db.drop();
+});
+
+interface User {
+  uid: bigint;
+  username: string;
+}
+
+let nextUid = 1n;
+/** A user the ledger has never seen; names are unique so tests never share an account. */
+function newUser(name = "user"): User {
+  const uid = nextUid++;
+  return { uid, username: `${name}_${uid}` };
+}
+
+function send(from: User, to: User, amountMinor: bigint, key: string | null = null, requestHash = "h1"): Promise<TransferResult> {
+  return transferMoney(sql, {
+    senderUid: from.uid,
+    senderUsername: from.username,
+    receiverUid: to.uid,
+    receiverUsername: to.username,
+    amountMinor,
+    openingMinor: OPENING_MINOR,
+    key,
+    requestHash,
+  });
+}
+
+async function balanceOf(user: User): Promise<bigint | undefined> {
+  return (await getAccountByUid(sql, user.uid))?.balance;
+}
+
+async function expectLedgerBalances() {
+  const audit = await auditLedger(sql);
+  expect(audit.violations).toEqual([]);
+  expect(audit.ok).toBe(true);
+}
+
+/** A seeded generator, so that a failing random workload can be replayed. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe("accounts", () => {
+  test("opens an account on first use and records its opening balance", async () => {
+    const alice = newUser("Alice");
+    const account = await openAccount(sql, { uid: alice.uid, username: alice.username, openingMinor: OPENING_MINOR });
+    expect(account).toMatchObject({ uid: alice.uid, username: alice.username, balance: OPENING_MINOR, opening_balance: OPENING_MINOR });
+    const again = await openAccount(sql, { uid: alice.uid, username: alice.username, openingMinor: 1n });
+    expect(again).toEqual(account);
+  });
+
+  test("finds an account by username without regard to case", async () => {
+    const bob = newUser("Bob");
+    await openAccount(sql, { uid: bob.uid, username: bob.username, openingMinor: OPENING_MINOR });
+    expect((await findAccountByUsername(sql, bob.username.toUpperCase()))?.uid).toBe(bob.uid);
+    expect(await findAccountByUsername(sql, "nobody_at_all")).toBeUndefined();
+  });
+
+  test("opens the same account once under 50 concurrent first uses", async () => {
+    const carol = newUser("carol");
+    const accounts = await Promise.all(
+      Array.from({ length: 50 }, () => openAccount(sql, { uid: carol.uid, username: carol.username, openingMinor: OPENING_MINOR })),
+    );
+    expect(new Set(accounts.map((account) => account.id)).size).toBe(1);
+  });
+});
+
+describe("transfers", () => {
+  test("moves exact minor units and opens both accounts on first use", async () => {
+    const [alice, bob] = [newUser(), newUser()];
+    const result = await send(alice, bob, 1999n);
+    expect(result.outcome).toBe("done");
+    if (result.outcome !== "done") return;
+    expect(result.transfer).toMatchObject({ amount: 1999n, sender_username: alice.username, receiver_username: bob.username });
+    for (let i = 0; i < 10; i++) expect((await send(alice, bob, 10n)).outcome).toBe("done");
+    expect(await balanceOf(alice)).toBe(OPENING_MINOR - 1999n - 100n);
+    expect(await balanceOf(bob)).toBe(OPENING_MINOR + 1999n + 100n);
+    expect((await getAccountByUid(sql, bob.uid))?.opening_balance).toBe(OPENING_MINOR);
+  });
+
+  test("refuses a transfer larger than the balance and writes no transfer", async () => {
+    const [alice, bob] = [newUser(), newUser()];
+    const [before] = await sql`SELECT count(*)::int AS n FROM transfers`;
+    expect(await send(alice, bob, OPENING_MINOR + 1n)).toEqual({ outcome: "insufficient_funds" });
+    const [after] = await sql`SELECT count(*)::int AS n FROM transfers`;
+    expect(after!.n).toBe(before!.n);
+    expect(await balanceOf(alice)).toBe(OPENING_MINOR);
+    expect(await balanceOf(bob)).toBe(OPENING_MINOR);
+  });
+
+  test("refuses a transfer to oneself before writing anything", async () => {
+    const alice = newUser();
+    await expect(send(alice, alice, 1n)).rejects.toMatchObject({ code: "23514" });
+    expect(await getAccountByUid(sql, alice.uid)).toBeUndefined();
+  });
+
+  test("replays a retried key with the same id and moves nothing", async () => {
+    const [alice, bob] = [newUser(), newUser()];
+    const first = await send(alice, bob, 500n, "order-1");
+    const again = await send(alice, bob, 500n, "order-1");
+    expect(first.outcome).toBe("done");
+    expect(again.outcome).toBe("replayed");
+    if (first.outcome !== "done" || again.outcome !== "replayed") return;
+    expect(again.transfer).toEqual(first.transfer);
+    expect(await balanceOf(alice)).toBe(OPENING_MINOR - 500n);
+  });
+
+  test("refuses a key reused with another request and moves nothing", async () => {
+    const [alice, bob] = [newUser(), newUser()];
+    await send(alice, bob, 500n, "order-2", "hash-a");
+    expect(await send(alice, bob, 700n, "order-2", "hash-b")).toEqual({ outcome: "idempotency_key_reused" });
+    expect(await balanceOf(alice)).toBe(OPENING_MINOR - 500n);
+  });
+
+  test("scopes a key to its sender", async () => {
+    const [alice, bob] = [newUser(), newUser()];
+    expect((await send(alice, bob, 1n, "shared-key")).outcome).toBe("done");
+    expect((await send(bob, alice, 1n, "shared-key")).outcome).toBe("done");
+  });
+});
+
+describe("transfers under concurrency", () => {
+  test("30 concurrent requests with one key move the money once", async () => {
+    const [alice, bob] = [newUser(), newUser()];
+    const results = await Promise.all(Array.from({ length: 30 }, () => send(alice, bob, 1234n, "pay-once")));
+    expect(results.filter((r) => r.outcome === "done")).toHaveLength(1);
+    expect(results.filter((r) => r.outcome === "replayed")).toHaveLength(29);
+    expect(new Set(results.map((r) => ("transfer" in r ? r.transfer.id : undefined))).size).toBe(1);
+    expect(await balanceOf(alice)).toBe(OPENING_MINOR - 1234n);
+    await expectLedgerBalances();
+  });
+
+  test("300 concurrent transfers from an account that can afford 100: exactly 100 succeed", async () => {
+    const rich = newUser();
+    const receivers = [newUser(), newUser(), newUser()];
+    await openAccount(sql, { uid: rich.uid, username: rich.username, openingMinor: OPENING_MINOR });
+    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => send(rich, receivers[i % 3]!, 1000n)));
+    expect(results.filter((r) => r.outcome === "done")).toHaveLength(100);
+    expect(results.filter((r) => r.outcome === "insufficient_funds")).toHaveLength(200);
+    expect(await balanceOf(rich)).toBe(0n);
+    await expectLedgerBalances();
+  });
+
+  test("1000 concurrent random transfers among 5 accounts in both directions never deadlock", async () => {
+    const users = Array.from({ length: 5 }, () => newUser("ring"));
+    const next = random(42);
+    const pick = () => users[Math.floor(next() * users.length)]!;
+    const results = await Promise.all(
+      Array.from({ length: 1000 }, () => {
+        const from = pick();
+        let to = pick();
+        while (to === from) to = pick();
+        return send(from, to, BigInt(1 + Math.floor(next() * 5000)));
+      }),
+    );
+    const done = results.filter((r) => r.outcome === "done").length;
+    expect(done).toBeGreaterThan(0);
+    const ids = (await Promise.all(users.map((u) => getAccountByUid(sql, u.uid)))).map((a) => a!.id);
+    const [row] = await sql`SELECT count(*)::int AS n FROM transfers WHERE sender_id IN ${sql(ids)}`;
+    expect(row!.n).toBe(done);
+    await expectLedgerBalances();
+  });
+});
+
+describe("history", () => {
+  test("lists sent and received transfers newest first, ties by id, with paging", async () => {
+    const [alice, bob, carol] = [newUser(), newUser(), newUser()];
+    const ids: bigint[] = [];
+    for (const [from, to] of [[alice, bob], [bob, alice], [carol, alice], [alice, carol], [bob, carol]] as const) {
+      const result = await send(from, to, 100n);
+      if (result.outcome !== "done") throw new Error(`setup transfer was ${result.outcome}`);
+      ids.push(result.transfer.id);
+    }
+    const [aliceId, bobId] = [(await getAccountByUid(sql, alice.uid))!.id, (await getAccountByUid(sql, bob.uid))!.id];
+    // Two transfers in the same instant are told apart by id; they cancel out, so the audit still balances.
+    const tied = await sql<{ id: bigint }[]>`
+      INSERT INTO transfers (sender_id, receiver_id, amount, created_at)
+      VALUES (${aliceId}, ${bobId}, 1, now() + interval '1 hour'), (${bobId}, ${aliceId}, 1, now() + interval '1 hour')
+      RETURNING id`;
+    // The last setup transfer, bob to carol, is not alice's.
+    const expected = [tied[1]!.id, tied[0]!.id, ...ids.slice(0, 4).reverse()];
+    const all = await listTransfers(sql, alice.uid, { skip: 0, limit: 1000 });
+    expect(all.map((t) => t.id)).toEqual(expected);
+    expect(all[2]).toMatchObject({ amount: 100n, sender_username: alice.username, receiver_username: carol.username });
+    expect((await listTransfers(sql, alice.uid, { skip: 2, limit: 3 })).map((t) => t.id)).toEqual(expected.slice(2, 5));
+    expect(await listTransfers(sql, alice.uid, { skip: 6, limit: 10 })).toEqual([]);
+    expect(await listTransfers(sql, newUser().uid, { skip: 0, limit: 10 })).toEqual([]);
+  });
+});
+
+describe("audit", () => {
+  test("reports an account whose balance does not match its transfers", async () => {
+    const [alice, bob] = [newUser(), newUser()];
+    await send(alice, bob, 100n);
+    await sql`UPDATE accounts SET balance = balance + 1 WHERE uid = ${alice.uid}`;
+    try {
+      const audit = await auditLedger(sql);
+      expect(audit.ok).toBe(false);
+      expect(audit.violations).toContainEqual(expect.objectContaining({ kind: "account", uid: alice.uid, expectedMinor: OPENING_MINOR - 100n }));
+      expect(audit.violations).toContainEqual(expect.objectContaining({ kind: "ledger" }));
+      const run = Bun.spawnSync(["bun", `${import.meta.dir}/audit.ts`], { env: { ...process.env, TRANS_DATABASE_URL: db.url } });
+      expect(run.exitCode).toBe(1);
+      expect(run.stdout.toString()).toContain(alice.username);
+    } finally {
+      await sql`UPDATE accounts SET balance = balance - 1 WHERE uid = ${alice.uid}`;
+    }
+    const run = Bun.spawnSync(["bun", `${import.meta.dir}/audit.ts`], { env: { ...process.env, TRANS_DATABASE_URL: db.url } });
+    expect(run.exitCode).toBe(0);
+  });
+
+  test("the audit command exits 2 with one clear line when TRANS_DATABASE_URL is missing", () => {
+    const { TRANS_DATABASE_URL: _, ...env } = process.env;
+    const run = Bun.spawnSync(["bun", `${import.meta.dir}/audit.ts`], { env });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr.toString().trim()).toBe("audit: TRANS_DATABASE_URL is not set");
+  });
+});
+
+describe("history on a large table", () => {
+  let big: TestDatabase;
+  beforeAll(async () => {
+    big = await testDatabase("transaction");
+    // 10,000 accounts, the first 100 of which share 20,000 transfers (about 400 each): big
+    // enough that a scan of either table costs more than the indexes, if they serve the query.
+    await big.sql`
+      INSERT INTO accounts (uid, username, balance, opening_balance)
+      SELECT g, 'bulk_' || g, 0, 0 FROM generate_series(1, 10000) AS g`;
+    await big.sql`
+      WITH ids AS (SELECT array_agg(id ORDER BY id) AS a FROM accounts WHERE uid <= 100)
+      INSERT INTO transfers (sender_id, receiver_id, amount, created_at)
+      SELECT a[1 + g % 100], a[1 + (g + 1 + (g / 100) % 99) % 100], 1, now() - g * interval '1 second'
+      FROM ids, generate_series(1, 20000) AS g`;
+    await big.sql`ANALYZE`;
+  });
+  afterAll(() => big.drop());
+
+  test.each([
+    [0, 100],
+    [0, 1000],
+    [200, 50],
+  ])("reads one account's history through its indexes (skip %p, limit %p)", async (skip, limit) => {
+    const plan = await big.sql<{ "QUERY PLAN": string }[]>`EXPLAIN ${historyQuery(big.sql, 7n, { skip, limit })}`;
+    const text = plan.map((row) => row["QUERY PLAN"]).join("\n");
+    expect(text).not.toContain("Seq Scan");
+    expect(text).toContain("transfers_sender_history_idx");
+    expect(text).toContain("transfers_receiver_history_idx");
+    const [mine] = await big.sql`
+      SELECT count(*)::int AS n FROM transfers t JOIN accounts a ON a.id IN (t.sender_id, t.receiver_id) WHERE a.uid = 7`;
+    expect(await listTransfers(big.sql, 7n, { skip, limit })).toHaveLength(Math.min(limit, mine!.n - skip));
+  });
+});
