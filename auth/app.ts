@@ -33,6 +33,7 @@ export function createAuthApp(deps: Omit<AuthDeps, "tokens">): OpenAPIHono<AuthE
       OAuth2PasswordBearer: { type: "oauth2", flows: { password: { tokenUrl: "/token", scopes: {} } } },
       BearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
     },
+    tags: [{ name: "auth", description: "Register, log in, change the password, and what the transaction service asks." }],
     corsOrigins: config.CORS_ORIGINS,
   });
   const full: AuthDeps = { ...deps, tokens: tokenService(sql, config) };

@@ -17,6 +17,7 @@ const passwordRoute = (tokens: TokenService) =>
   createRoute({
   method: "post",
   path: "/change-password",
+  operationId: "changePassword",
   tags: ["auth"],
   summary: "Change the caller's password",
   description: "Checks the old password, sets the new one and revokes every token issued before, this one included: log in again.",

@@ -21,6 +21,7 @@ const RegisterIn = z
 const route = createRoute({
   method: "post",
   path: "/register",
+  operationId: "register",
   tags: ["auth"],
   summary: "Register a new user",
   description: "Creates a user. Usernames are unique without regard to case; emails are stored lower-cased.",

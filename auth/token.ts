@@ -6,11 +6,12 @@ import { errorResponse, jsonResponse, RequestIdHeader, validationResponse } from
 import type { AuthDeps } from "./app";
 import type { AuthEnv } from "./tokens";
 import { clearAccountFailures, recordFailure, retryAfterSeconds } from "./login-failures";
+import { LookupName } from "./schemas";
 import { findUserForLogin } from "./users";
 
 const TokenIn = z
   .object({
-    username: z.string().min(1).max(254).openapi({ description: "The username (any case) or the email.", example: "alice" }),
+    username: LookupName.openapi({ description: "The username (any case) or the email.", example: "alice" }),
     password: z.string().min(1).max(1024).openapi({ format: "password", example: "correct-horse-battery" }),
     grant_type: z.literal("password").optional().openapi({ description: "OAuth2 password grant; optional." }),
     scope: z.string().max(1024).optional().openapi({ description: "Accepted and ignored." }),
@@ -30,6 +31,7 @@ const TokenOut = z
 const route = createRoute({
   method: "post",
   path: "/token",
+  operationId: "login",
   tags: ["auth"],
   summary: "Log in (OAuth2 password flow)",
   description:
@@ -51,10 +53,13 @@ const route = createRoute({
     }),
     415: errorResponse("The body is neither a form nor JSON.", { code: "unsupported_media_type", detail: "Unsupported media type" }),
     422: validationResponse,
-    429: errorResponse("Too many failed logins; the `Retry-After` header says how many seconds to wait.", {
-      code: "too_many_attempts",
-      detail: "Too many failed login attempts, try again later",
-    }),
+    429: {
+      ...errorResponse("Too many failed logins; the `Retry-After` header says how many seconds to wait.", {
+        code: "too_many_attempts",
+        detail: "Too many failed login attempts, try again later",
+      }),
+      headers: { "Retry-After": { description: "Seconds to wait before the next try.", schema: { type: "integer", example: 600 } } },
+    },
   },
 });
 
@@ -64,7 +69,7 @@ function credentials(c: Context<AuthEnv, "/token", { out: { json: z.infer<typeof
   if (/json/i.test(type)) return c.req.valid("json");
   if (/form/i.test(type)) return c.req.valid("form");
   const result = TokenIn.safeParse({});
-  throw fromZod(result.error!, "form");
+  throw fromZod(result.error!, "form", {});
 }
 
 export function tokenRoutes(app: OpenAPIHono<AuthEnv>, { sql, config, log, tokens }: AuthDeps) {
@@ -86,7 +91,9 @@ export function tokenRoutes(app: OpenAPIHono<AuthEnv>, { sql, config, log, token
     const { username, password } = credentials(c);
     const requestId = c.get("requestId");
     const user = await findUserForLogin(sql, username);
-    const keys = { account: user ? `user:${user.id}` : `name:${username.toLowerCase()}`, address: clientAddress(c) };
+    // Lower-casing can lengthen a name ("İ" becomes two characters); the key column holds 320.
+    const account = user ? `user:${user.id}` : `name:${username.toLowerCase()}`.slice(0, 320);
+    const keys = { account, address: clientAddress(c) };
 
     const wait = await retryAfterSeconds(sql, keys, limits);
     if (wait > 0) {

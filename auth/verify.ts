@@ -3,7 +3,7 @@ import { ApiError } from "../common/errors";
 import { bearerSecurity, errorResponse, jsonBody, jsonResponse, RequestIdHeader, unauthorizedResponse, validationResponse } from "../common/openapi";
 import type { AuthDeps } from "./app";
 import type { AuthEnv, TokenService } from "./tokens";
-import { UserOut } from "./schemas";
+import { LookupName, UserOut } from "./schemas";
 import { findUserByUsername, publicUser } from "./users";
 
 const headers = z.object({ "x-request-id": RequestIdHeader });
@@ -12,6 +12,7 @@ const verifyRoute = (tokens: TokenService) =>
   createRoute({
   method: "post",
   path: "/verify",
+  operationId: "verify",
   tags: ["auth"],
   summary: "Who does this token belong to?",
   description: "Answers the token's user, or 401 if the token is invalid, expired or revoked by a password change.",
@@ -22,7 +23,7 @@ const verifyRoute = (tokens: TokenService) =>
 });
 
 const CheckUserIn = z
-  .object({ username: z.string().min(1).max(254).openapi({ example: "bob", description: "Found without regard to case." }) })
+  .object({ username: LookupName.openapi({ example: "bob", description: "Found without regard to case." }) })
   .openapi("CheckUserIn");
 const CheckUserOut = z
   .object({ id: z.number().int().openapi({ example: 2 }), username: z.string().openapi({ example: "bob" }) })
@@ -32,6 +33,7 @@ const checkUserRoute = (tokens: TokenService) =>
   createRoute({
   method: "post",
   path: "/check-user",
+  operationId: "checkUser",
   tags: ["auth"],
   summary: "Is this username registered?",
   description: "For a signed-in caller: answers the user's id and the username as registered.",

@@ -9,7 +9,8 @@ export function parseConfig<T extends z.ZodType>(schema: T, env: Record<string, 
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const name = issue.path.join(".");
-  const problem = issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message;
+  // Zod leaves the input out of its issues, so "missing" is read from the environment itself.
+  const problem = issue.code === "invalid_type" && env[name] === undefined ? "is required" : issue.message;
   throw new ConfigError(`invalid configuration: ${name} ${problem}`);
 }
 

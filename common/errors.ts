@@ -36,11 +36,14 @@ export class ValidationError extends Error {
 
 const LOCATIONS: Record<string, string> = { json: "body", form: "body", query: "query", header: "header" };
 
-/** FastAPI names a missing field `missing`; every other zod issue keeps zod's own code. */
-export function fromZod(error: ZodError, target: string): ValidationError {
+/**
+ * FastAPI names a missing field `missing`; every other zod issue keeps zod's own code. Zod
+ * leaves the input out of its issues, so whether a field is missing is read from `input`.
+ */
+export function fromZod(error: ZodError, target: string, input: unknown): ValidationError {
   return new ValidationError(
     error.issues.map((issue) => {
-      const missing = issue.code === "invalid_type" && issue.input === undefined;
+      const missing = issue.code === "invalid_type" && valueAt(input, issue.path) === undefined;
       return {
         loc: [LOCATIONS[target] ?? target, ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))],
         msg: missing ? "Field required" : issue.message,
@@ -48,6 +51,15 @@ export function fromZod(error: ZodError, target: string): ValidationError {
       };
     }),
   );
+}
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (typeof value !== "object" || value === null || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
 }
 
 /** Hono's own exceptions (malformed JSON, unsupported media type) become contract errors. */

@@ -1,10 +1,11 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { dirname } from "node:path";
 import { ApiError, errorHandler, fromZod } from "./errors";
 import type { Logger } from "./logger";
+import { errorResponse, jsonResponse, RequestIdHeader, withSharedBehaviour } from "./openapi";
 
 /** `user` is whatever the service's authentication middleware puts there. */
 export interface AppVariables<User = unknown> {
@@ -21,6 +22,8 @@ export interface ServiceOptions {
   /** Answers whether the service's database is reachable, for `/ready`. */
   ready: () => Promise<boolean>;
   securitySchemes: Record<string, SecurityScheme>;
+  /** The service's own tags, with a sentence each for the docs page. */
+  tags: { name: string; description: string }[];
   /** Origins allowed to call this service from a browser (another service's Swagger UI). */
   corsOrigins?: string[];
 }
@@ -32,6 +35,31 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const SWAGGER_ASSETS = new Set(["swagger-ui.css", "swagger-ui-bundle.js"]);
 const swaggerDist = dirname(Bun.resolveSync("swagger-ui-dist/package.json", import.meta.dir));
 
+const headers = z.object({ "x-request-id": RequestIdHeader });
+const healthRoute = createRoute({
+  method: "get",
+  path: "/health",
+  tags: ["service"],
+  operationId: "health",
+  summary: "Is the process alive?",
+  description: "Liveness: 200 while the process answers at all. It does not touch the database.",
+  request: { headers },
+  responses: { 200: jsonResponse(z.object({ status: z.literal("ok") }).openapi("Health"), "The process is alive.") },
+});
+const readyRoute = createRoute({
+  method: "get",
+  path: "/ready",
+  tags: ["service"],
+  operationId: "ready",
+  summary: "Can the service do its work?",
+  description: "Readiness: 200 only when the service's database answers; a load balancer sends traffic only then.",
+  request: { headers },
+  responses: {
+    200: jsonResponse(z.object({ status: z.literal("ready") }).openapi("Ready"), "The database answers."),
+    503: errorResponse("The database does not answer.", { code: "not_ready", detail: "Database unavailable" }),
+  },
+});
+
 /**
  * Builds a service's Hono app with the plumbing both services share: request ids, one log line
  * per request, the body limit, the error mapping, health and readiness, and the docs. The
@@ -41,7 +69,8 @@ export function createServiceApp<User>(options: ServiceOptions): OpenAPIHono<App
   const { log } = options;
   const app = new OpenAPIHono<AppEnv<User>>({
     defaultHook: (result) => {
-      if (!result.success) throw fromZod(result.error, result.target);
+      // @hono/zod-validator hands over the raw input as `data` on failure too; its type omits it.
+      if (!result.success) throw fromZod(result.error, result.target, (result as { data?: unknown }).data);
     },
   });
 
@@ -84,21 +113,41 @@ export function createServiceApp<User>(options: ServiceOptions): OpenAPIHono<App
     throw new ApiError(404, "not_found", "Not Found");
   });
 
-  app.get("/health", (c) => c.json({ status: "ok" }));
-  app.get("/ready", async (c) =>
+  app.openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200));
+  app.openapi(readyRoute, async (c) =>
     (await options.ready().catch(() => false))
-      ? c.json({ status: "ready" })
+      ? c.json({ status: "ready" as const }, 200)
       : c.json({ detail: "Database unavailable", code: "not_ready" }, 503),
   );
 
   for (const [name, scheme] of Object.entries(options.securitySchemes)) {
     app.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
   }
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: { title: options.title, version: "1.0.0", description: options.description },
-  });
-  app.get("/docs", swaggerUI({ url: "/openapi.json", baseUrl: "/docs", title: options.title, persistAuthorization: true }));
+  const tags = [...options.tags, { name: "service", description: "Liveness and readiness, for orchestrators and load balancers." }];
+  app.get("/openapi.json", (c) =>
+    c.json(
+      withSharedBehaviour(
+        app.getOpenAPI31Document({
+          openapi: "3.1.0",
+          info: { title: options.title, version: "1.0.0", description: options.description },
+          tags,
+        }),
+        MAX_BODY_BYTES,
+      ),
+    ),
+  );
+  // `validatorUrl: "none"`: Swagger UI would otherwise send the document to validator.swagger.io.
+  app.get(
+    "/docs",
+    swaggerUI({
+      url: "/openapi.json",
+      baseUrl: "/docs",
+      title: options.title,
+      persistAuthorization: true,
+      displayRequestDuration: true,
+      validatorUrl: "none",
+    }),
+  );
   // @hono/swagger-ui points at `${baseUrl}/swagger-ui-dist/…`; the files come from the
   // swagger-ui-dist package, so the page works with no internet access.
   app.get("/docs/swagger-ui-dist/:file", (c) => {

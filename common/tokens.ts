@@ -19,6 +19,9 @@ export function bearerToken(header: string | undefined): string {
   return match[1]!;
 }
 
+/** User ids are PostgreSQL `bigint`s; a larger `sub` would fail in the database, not as a 401. */
+const MAX_USER_ID = 2n ** 63n - 1n;
+
 /**
  * Checks a token's signature, algorithm and expiry with the shared secret. The algorithm is
  * pinned, so `alg: none` and tokens signed with another algorithm are refused.
@@ -33,9 +36,8 @@ export function tokenVerifier(secret: string, algorithm: string) {
       throw unauthorized();
     }
     const { sub, ver } = payload;
-    if (typeof sub !== "string" || !/^[1-9][0-9]{0,18}$/.test(sub) || !Number.isSafeInteger(ver)) {
-      throw unauthorized();
-    }
+    const validSub = typeof sub === "string" && /^[1-9][0-9]{0,18}$/.test(sub) && BigInt(sub) <= MAX_USER_ID;
+    if (!validSub || !Number.isSafeInteger(ver)) throw unauthorized();
     return { userId: sub, version: ver as number };
   };
 }

@@ -19,6 +19,7 @@ const route = (deps: TransactionDeps) =>
   createRoute({
     method: "get",
     path: "/account",
+    operationId: "getAccount",
     tags: ["transactions"],
     summary: "The caller's account and balance",
     description: "Opens the account on first use with the configured starting balance.",

@@ -19,10 +19,13 @@ export interface TransactionDeps {
 
 const description = (tokenUrl: string) => `Moves money between registered users, exactly and all or nothing.
 
-**How to get a token:** register a user on the auth service (\`POST /register\`, its own page is
-next to \`${tokenUrl.replace(/\/token$/, "/docs")}\`), then click **Authorize** here and log in with the username
-and password (OAuth2 password flow against \`${tokenUrl}\`). Or paste a token from \`POST /token\`
-into **BearerAuth**.
+**How to get a token:**
+1. Register a user on the auth service: \`POST /register\` on its own page, ${tokenUrl.replace(/\/token$/, "/docs")}.
+2. Click **Authorize** here and, under OAuth2PasswordBearer, log in with that username and password
+   (leave client_id and client_secret empty). Swagger UI asks \`${tokenUrl}\` for the token and sends it
+   with every request from this page.
+
+Or get a token from \`POST /token\` yourself and paste it into **BearerAuth**.
 
 Amounts are JSON numbers with at most two decimals. Every account starts with the configured
 balance when first used. Send an \`Idempotency-Key\` header to make a retried transfer safe.`;
@@ -39,6 +42,7 @@ export function createTransactionApp(deps: { sql: Sql; config: TransactionConfig
       OAuth2PasswordBearer: { type: "oauth2", flows: { password: { tokenUrl: config.DOCS_TOKEN_URL, scopes: {} } } },
       BearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
     },
+    tags: [{ name: "transactions", description: "Send money, list your transfers, see your balance. Every route needs a token." }],
   });
   const auth = authClient({ baseUrl: config.AUTH_SERVICE_URL, timeoutMs: config.AUTH_TIMEOUT_MS, log });
   const full: TransactionDeps = { ...deps, auth, authenticate: authenticate(auth, config.SECRET_KEY, config.ALGORITHM) };

@@ -13,7 +13,16 @@ const query = (defaultLimit: number) =>
       .min(0)
       .max(1_000_000_000)
       .default(0)
-      .openapi({ description: "How many of the newest transfers to skip.", example: 0 }),
+      // Coercion turns null into 0, so the generator would call this parameter nullable (a query
+      // string never carries null); naming the type replaces the whole generated schema.
+      .openapi({
+        type: "integer",
+        minimum: 0,
+        maximum: 1_000_000_000,
+        default: 0,
+        description: "How many of the newest transfers to skip.",
+        example: 0,
+      }),
     limit: z.coerce
       .number()
       .int()
@@ -27,6 +36,7 @@ const route = (deps: TransactionDeps) =>
   createRoute({
     method: "get",
     path: "/transactions",
+    operationId: "listTransactions",
     tags: ["transactions"],
     summary: "The caller's transfers, sent and received, newest first",
     description: "Ties in time are ordered by id, newest first. A user who has never had an account gets `[]`.",

@@ -19,7 +19,13 @@ export const Amount = z
     }
     return minor;
   })
-  .openapi({ type: "number", example: 19.99, description: "Greater than 0, at most 1,000,000,000.00, at most two decimals." });
+  .openapi({
+    type: "number",
+    exclusiveMinimum: 0,
+    maximum: 1_000_000_000,
+    example: 19.99,
+    description: "Greater than 0, at most 1,000,000,000.00, at most two decimals.",
+  });
 
 export const TransactionOut = z
   .object({

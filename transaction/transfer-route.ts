@@ -7,7 +7,7 @@ import {
   jsonResponse,
   RequestIdHeader,
   unauthorizedResponse,
-  validationResponse,
+  validationOrErrorResponse,
 } from "../common/openapi";
 import { findAccountByUsername } from "./accounts";
 import type { TransactionDeps } from "./app";
@@ -30,10 +30,12 @@ const headers = z.object({
     .optional()
     .openapi({
       param: { name: "idempotency-key", in: "header" },
+      // No `example`: Swagger UI's "Try it out" would send it, and a second transfer tried from the
+      // page would then be refused as a reuse of the key.
       description:
-        "Optional, 1 to 255 characters, scoped to the sender. The same key with the same body returns the first " +
-        "transfer again (header `Idempotent-Replayed: true`) and moves no money; with another body it is refused.",
-      example: "order-1234-payment",
+        "Optional, 1 to 255 characters (such as `order-1234-payment`), scoped to the sender. The same key with " +
+        "the same body returns the first transfer again (header `Idempotent-Replayed: true`) and moves no money; " +
+        "with another body it is refused (`422 idempotency_key_reused`).",
     }),
   "x-request-id": RequestIdHeader,
 });
@@ -42,6 +44,7 @@ const route = (deps: TransactionDeps) =>
   createRoute({
     method: "post",
     path: "/transfer",
+    operationId: "transfer",
     tags: ["transactions"],
     summary: "Send money to another registered user",
     description: "All or nothing: either the whole amount moves and a transfer is recorded, or nothing changes.",
@@ -64,10 +67,10 @@ const route = (deps: TransactionDeps) =>
         code: "idempotency_key_in_use",
         detail: "A request with this Idempotency-Key is in progress",
       }),
-      422: {
-        description: `${validationResponse.description} Or \`idempotency_key_reused\`: the key was used with another body.`,
-        content: validationResponse.content,
-      },
+      422: validationOrErrorResponse("Or the `Idempotency-Key` was used before with another body.", {
+        code: "idempotency_key_reused",
+        detail: "This Idempotency-Key was used with another request body",
+      }),
       503: errorResponse("The auth service did not answer in time; no money moved.", {
         code: "auth_unavailable",
         detail: "The auth service is unavailable; nothing was done, try again",

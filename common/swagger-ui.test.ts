@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import { startAuthService, TEST_SECRET, type RunningAuth } from "../auth/test-server";
+import { testDatabase, type TestDatabase } from "../db/testing";
+import { createTransactionApp } from "../transaction/app";
+import { loadTransactionConfig } from "../transaction/config";
+import { Logger } from "./logger";
+
+/**
+ * Drives both services' Swagger UI in Debian's Chromium, as a person would: register on the auth
+ * page, then on the transaction page authorize with the OAuth2 password flow (a cross-origin
+ * call to the auth service's /token, allowed by its CORS_ORIGINS) and move money. Any request
+ * the pages make to a third origin fails the test: the docs must work with no internet.
+ */
+const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = `${import.meta.dir}/../test-artifacts`;
+const STEP_MS = 15_000;
+
+let auth: RunningAuth;
+let transaction: { url: string; stop(): Promise<void> };
+let browser: Browser;
+const requested: string[] = [];
+
+/**
+ * The auth service must know the transaction page's origin (CORS) and the transaction service the
+ * auth service's URL: so the transaction server is listening, on a port the system picks, before
+ * its app exists, and the app is built once the auth service is up.
+ */
+async function startTransactionFor(authUrl: string, listening: Bun.Server<unknown>, hand: (app: { fetch: Fetch }) => void) {
+  const db: TestDatabase = await testDatabase("transaction");
+  const logsDir = mkdtempSync(`${tmpdir()}/transaction-logs-`);
+  const config = loadTransactionConfig({
+    TRANS_DATABASE_URL: db.url,
+    AUTH_SERVICE_URL: authUrl,
+    SECRET_KEY: TEST_SECRET,
+    LOGS_DIR: logsDir,
+    ENV: "test",
+    DOCS_TOKEN_URL: `${authUrl}/token`,
+  });
+  const log = new Logger({ file: `${logsDir}/transaction_service/transaction_service.log`, maxBytes: 1 << 20, maxFiles: 2, debug: true, stdout: false });
+  hand(createTransactionApp({ sql: db.sql, config, log }));
+  return {
+    url: `http://127.0.0.1:${listening.port}`,
+    async stop() {
+      await listening.stop();
+      log.close();
+      await db.drop();
+    },
+  };
+}
+type Fetch = (request: Request, server: Bun.Server<unknown>) => Response | Promise<Response>;
+
+beforeAll(async () => {
+  let app: { fetch: Fetch } | undefined;
+  const listening = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: (request, server) => (app ? app.fetch(request, server) : new Response("starting", { status: 503 })),
+  });
+  auth = await startAuthService({ CORS_ORIGINS: `http://127.0.0.1:${listening.port}` });
+  transaction = await startTransactionFor(auth.url, listening, (built) => (app = built));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+  mkdirSync(ARTIFACTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await transaction?.stop();
+  await auth?.stop();
+});
+
+async function openDocs(page: Page, url: string) {
+  await page.goto(`${url}/docs`);
+  await page.locator(".swagger-ui .information-container .title").waitFor({ timeout: STEP_MS });
+}
+
+/** Expands an operation, presses "Try it out", optionally fills the JSON body, and executes it. */
+async function execute(page: Page, operationDomId: string, body?: unknown): Promise<Locator> {
+  const operation = page.locator(`#${operationDomId}`);
+  await operation.locator(".opblock-summary-control").click();
+  await operation.locator(".try-out__btn").click();
+  if (body !== undefined) await operation.locator("textarea.body-param__text").fill(JSON.stringify(body));
+  await operation.locator("button.execute").click();
+  const live = operation.locator(".responses-wrapper .live-responses-table .response");
+  await live.first().waitFor({ timeout: STEP_MS });
+  return live.first();
+}
+
+/** Logs in through the Authorize dialog's OAuth2 password form, against the scheme's tokenUrl. */
+async function authorize(page: Page, username: string, password: string) {
+  await page.locator(".scheme-container .btn.authorize").click();
+  // Once authorized the form's inputs are gone, so the container is found by its scheme's name.
+  const oauth = page.locator(".modal-ux .auth-container").filter({ hasText: "OAuth2PasswordBearer" });
+  await oauth.locator("#oauth_username").fill(username);
+  await oauth.locator("#oauth_password").fill(password);
+  await oauth.locator(".btn.modal-btn.auth.authorize").click();
+  // Swagger UI swaps Authorize for Logout once /token has answered with a token.
+  await oauth.getByRole("button", { name: "Remove authorization" }).waitFor({ timeout: STEP_MS });
+  await page.locator(".modal-ux button.close-modal").click();
+}
+
+async function expectResponse(response: Locator, status: string, ...contains: string[]) {
+  expect((await response.locator(".response-col_status").innerText()).trim()).toBe(status);
+  const body = await response.locator(".response-col_description pre").first().innerText();
+  for (const text of contains) expect(body).toContain(text);
+}
+
+test("a person registers, authorizes and moves money from the two Swagger UI pages, with no outside request", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.on("request", (request) => requested.push(request.url()));
+  const suffix = Date.now().toString(36);
+  const sender = { username: `ui_sender_${suffix}`, email: `ui_sender_${suffix}@example.com`, password: "password-123" };
+  const receiver = `ui_receiver_${suffix}`;
+
+  await openDocs(page, auth.url);
+  await expectResponse(await execute(page, "operations-auth-register", sender), "200", `"username": "${sender.username}"`);
+  // The auth page's own Authorize uses the relative tokenUrl `/token`.
+  await authorize(page, sender.username, sender.password);
+  await expectResponse(await execute(page, "operations-auth-verify"), "200", `"username": "${sender.username}"`);
+  await page.screenshot({ path: `${ARTIFACTS}/auth-docs.png`, fullPage: true });
+
+  const registered = await fetch(`${auth.url}/register`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: receiver, email: `${receiver}@example.com`, password: "password-123" }),
+  });
+  expect(registered.status).toBe(200);
+
+  await openDocs(page, transaction.url);
+  await authorize(page, sender.username, sender.password);
+
+  const transfer = await execute(page, "operations-transactions-transfer", { receiver_username: receiver, amount: 12.34 });
+  await expectResponse(transfer, "200", `"receiver_username": "${receiver}"`, `"sender_username": "${sender.username}"`, `"amount": 12.34`);
+  const history = await execute(page, "operations-transactions-listTransactions");
+  await expectResponse(history, "200", `"receiver_username": "${receiver}"`, `"amount": 12.34`);
+  await page.screenshot({ path: `${ARTIFACTS}/transaction-docs.png`, fullPage: true });
+  await context.close();
+
+  const allowed = new Set([new URL(auth.url).origin, new URL(transaction.url).origin]);
+  const outside = requested.filter((url) => !/^(data|blob):/.test(url) && !allowed.has(new URL(url).origin));
+  expect(outside).toEqual([]);
+  // The login went from the transaction page to the auth service, across origins.
+  expect(requested).toContain(`${auth.url}/token`);
+}, 60_000);
