@@ -1,0 +1,122 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { ConfigError } from "../common/config";
+import { testDatabase } from "../db/testing";
+import { loadAuthConfig } from "./config";
+
+
+const SECRET = "a-secret-of-exactly-32-bytes-ok!";
+const VALID = { AUTH_DATABASE_URL: "postgres://auth:pw@localhost:5432/auth", SECRET_KEY: SECRET };
+
+function configError(env: Record<string, string | undefined>): string {
+  try {
+    loadAuthConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error("loadAuthConfig accepted the configuration");
+}
+
+describe("loadAuthConfig", () => {
+  test("fills the original's defaults around the two required variables", () => {
+    expect(loadAuthConfig(VALID)).toMatchObject({
+      AUTH_SERVICE_PORT: 8000,
+      ALGORITHM: "HS256",
+      ACCESS_TOKEN_EXPIRE_MINUTES: 30,
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: 10,
+      LOGIN_MAX_FAILURES_PER_ADDRESS: 200,
+      LOGIN_FAILURE_WINDOW_MINUTES: 15,
+      LOGS_DIR: "./logs",
+      ENV: "prod",
+    });
+  });
+
+  test("accepts the original's postgresql+asyncpg:// URL", () => {
+    const url = "postgresql+asyncpg://auth:pw@auth_db:5432/auth";
+    expect(loadAuthConfig({ ...VALID, AUTH_DATABASE_URL: url }).AUTH_DATABASE_URL).toBe(url);
+  });
+
+  test("counts SECRET_KEY in bytes: 16 two-byte characters are enough", () => {
+    expect(loadAuthConfig({ ...VALID, SECRET_KEY: "é".repeat(16) }).SECRET_KEY).toBe("é".repeat(16));
+  });
+
+  test("accepts a short SECRET_KEY with ENV=dev", () => {
+    expect(loadAuthConfig({ ...VALID, SECRET_KEY: "dev", ENV: "dev" }).SECRET_KEY).toBe("dev");
+  });
+
+  const refusals: [string, Record<string, string | undefined>, RegExp][] = [
+    ["a missing AUTH_DATABASE_URL", { AUTH_DATABASE_URL: undefined }, /AUTH_DATABASE_URL is required/],
+    ["an AUTH_DATABASE_URL that is not a URL", { AUTH_DATABASE_URL: "not a url" }, /AUTH_DATABASE_URL must be a postgres/],
+    ["a MySQL AUTH_DATABASE_URL", { AUTH_DATABASE_URL: "mysql://root@db/auth" }, /AUTH_DATABASE_URL must be a postgres/],
+    ["a missing SECRET_KEY", { SECRET_KEY: undefined }, /SECRET_KEY is required/],
+    ["a SECRET_KEY of 31 bytes", { SECRET_KEY: SECRET.slice(1) }, /SECRET_KEY must be at least 32 bytes/],
+    ["a short SECRET_KEY with ENV=prod", { SECRET_KEY: "dev", ENV: "prod" }, /SECRET_KEY must be at least 32 bytes/],
+    ["ALGORITHM=none", { ALGORITHM: "none" }, /ALGORITHM/],
+    ["ALGORITHM=RS256", { ALGORITHM: "RS256" }, /ALGORITHM/],
+    ["a non-numeric ACCESS_TOKEN_EXPIRE_MINUTES", { ACCESS_TOKEN_EXPIRE_MINUTES: "soon" }, /ACCESS_TOKEN_EXPIRE_MINUTES (?!is required)/],
+    ["ACCESS_TOKEN_EXPIRE_MINUTES=0", { ACCESS_TOKEN_EXPIRE_MINUTES: "0" }, /ACCESS_TOKEN_EXPIRE_MINUTES/],
+    ["a port above 65535", { AUTH_SERVICE_PORT: "70000" }, /AUTH_SERVICE_PORT/],
+    ["LOGIN_MAX_FAILURES_PER_ACCOUNT=0", { LOGIN_MAX_FAILURES_PER_ACCOUNT: "0" }, /LOGIN_MAX_FAILURES_PER_ACCOUNT/],
+    ["a fractional LOGIN_MAX_FAILURES_PER_ADDRESS", { LOGIN_MAX_FAILURES_PER_ADDRESS: "2.5" }, /LOGIN_MAX_FAILURES_PER_ADDRESS/],
+    ["an unknown ENV", { ENV: "staging" }, /ENV/],
+    ["IS_DEBUG=maybe", { IS_DEBUG: "maybe" }, /IS_DEBUG/],
+  ];
+  for (const [name, change, message] of refusals) {
+    test(`refuses ${name} with a ConfigError naming the variable`, () => {
+      expect(configError({ ...VALID, ...change })).toMatch(message);
+    });
+  }
+});
+
+describe("bun auth/index.ts", () => {
+  /** The service as `bun run start:auth` runs it, in an empty folder so that no .env file is read. */
+  function start(env: Record<string, string>) {
+    const base: Record<string, string | undefined> = { ...process.env };
+    for (const name of ["AUTH_DATABASE_URL", "SECRET_KEY", "ENV", "ALGORITHM", "AUTH_SERVICE_PORT"]) delete base[name];
+    const logsDir = mkdtempSync(`${tmpdir()}/auth-index-`);
+    return Bun.spawn(["bun", `${import.meta.dir}/index.ts`], {
+      cwd: logsDir,
+      env: { ...base, LOGS_DIR: logsDir, ...env },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+  }
+
+  test("without SECRET_KEY exits non-zero with one stderr line naming SECRET_KEY", async () => {
+    const proc = start({ AUTH_DATABASE_URL: VALID.AUTH_DATABASE_URL });
+    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    expect(code).not.toBe(0);
+    expect(stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(stderr).toContain("SECRET_KEY");
+  });
+
+  test("with a malformed AUTH_DATABASE_URL exits non-zero with one line naming it", async () => {
+    const proc = start({ AUTH_DATABASE_URL: "mysql://root@db/auth", SECRET_KEY: SECRET });
+    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    expect(code).not.toBe(0);
+    expect(stderr.trimEnd().split("\n")).toEqual([expect.stringContaining("AUTH_DATABASE_URL")]);
+  });
+
+  test("with a valid environment serves /health and exits 0 on SIGTERM", async () => {
+    const db = await testDatabase("auth");
+    const probe = Bun.serve({ port: 0, fetch: () => new Response() });
+    const port = probe.port!;
+    await probe.stop();
+    const proc = start({ AUTH_DATABASE_URL: db.url, SECRET_KEY: SECRET, AUTH_SERVICE_PORT: String(port) });
+    try {
+      let health: Response | undefined;
+      for (let i = 0; i < 100 && health?.status !== 200; i++) {
+        health = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
+        if (health?.status !== 200) await Bun.sleep(100);
+      }
+      expect(await health?.json()).toEqual({ status: "ok" });
+      proc.kill("SIGTERM");
+      expect(await proc.exited).toBe(0);
+    } finally {
+      proc.kill();
+      await db.drop();
+    }
+  });
+});

@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { Logger } from "../common/logger";
+import { serve } from "../common/server";
+import { connect } from "../db/connect";
+import { createAuthApp } from "./app";
+import { login, post, type Answer } from "./test-client";
+import { startAuthService, type RunningAuth } from "./test-server";
+
+
+const PASSWORD = "password-123";
+const WINDOW_SECONDS = 15 * 60;
+
+function expectThrottled(answer: Answer) {
+  expect({ status: answer.status, code: answer.body.code }).toEqual({ status: 429, code: "too_many_attempts" });
+  const retryAfter = answer.headers.get("retry-after") ?? "";
+  expect(retryAfter).toMatch(/^[0-9]+$/);
+  expect(Number(retryAfter)).toBeGreaterThan(0);
+  expect(Number(retryAfter)).toBeLessThanOrEqual(WINDOW_SECONDS);
+  expect(answer.headers.get("x-request-id")).toBeTruthy();
+}
+
+async function register(url: string, username: string) {
+  const answer = await post(url, "/register", { json: { username, email: `${username}@example.com`, password: PASSWORD } });
+  expect(answer.status).toBe(200);
+}
+
+async function fail(url: string, username: string, headers: Record<string, string> = {}) {
+  const answer = await post(url, "/token", { form: { username, password: "wrong-password" }, headers });
+  expect(answer.body.code).toBe("invalid_credentials");
+}
+
+describe("per-account throttling (3 failures per account)", () => {
+  let auth: RunningAuth;
+  beforeAll(async () => {
+    auth = await startAuthService({ LOGIN_MAX_FAILURES_PER_ACCOUNT: "3", LOGIN_MAX_FAILURES_PER_ADDRESS: "1000" });
+    for (const name of ["alice", "bob", "carol", "erin"]) await register(auth.url, name);
+  });
+  afterAll(() => auth.stop());
+
+  test("after 3 failures even the right password gets 429 too_many_attempts with Retry-After", async () => {
+    for (let i = 0; i < 3; i++) await fail(auth.url, "alice");
+    expectThrottled(await login(auth.url, "alice", PASSWORD));
+    expectThrottled(await login(auth.url, "alice", "wrong-password"));
+  });
+
+  test("failures by username, by email and in any case count against the same account", async () => {
+    await fail(auth.url, "bob");
+    await fail(auth.url, "BOB@example.com");
+    await fail(auth.url, "Bob");
+    expectThrottled(await login(auth.url, "bob@example.com", PASSWORD));
+  });
+
+  test("another user from the same address is not locked out", async () => {
+    expect((await login(auth.url, "carol", PASSWORD)).status).toBe(200);
+  });
+
+  test("a successful login clears the account's failures", async () => {
+    await fail(auth.url, "erin");
+    await fail(auth.url, "erin");
+    expect((await login(auth.url, "erin", PASSWORD)).status).toBe(200);
+    await fail(auth.url, "erin");
+    await fail(auth.url, "erin");
+    expect((await login(auth.url, "erin", PASSWORD)).status).toBe(200);
+  });
+
+  test("an unknown username is throttled like a known one, so throttling does not reveal who exists", async () => {
+    for (let i = 0; i < 3; i++) await fail(auth.url, "ghost");
+    expectThrottled(await login(auth.url, "GHOST", PASSWORD));
+  });
+
+  test("the failures are in the database: a second instance with its own pool refuses the locked account", async () => {
+    const sql = connect(auth.db.url, { max: 2 });
+    const logFile = `${mkdtempSync(`${tmpdir()}/auth-logs-`)}/second.log`;
+    const log = new Logger({ file: logFile, maxBytes: 1 << 20, maxFiles: 1, debug: false, stdout: false });
+    const second = serve({ fetch: createAuthApp({ sql, config: auth.config, log }).fetch, port: 0, close: () => sql.end({ timeout: 5 }) });
+    try {
+      expectThrottled(await login(`http://127.0.0.1:${second.port}`, "alice", PASSWORD));
+      expect((await login(`http://127.0.0.1:${second.port}`, "carol", PASSWORD)).status).toBe(200);
+      const [row] = await sql<{ failures: number }[]>`
+        SELECT count(*)::int AS failures FROM login_failures WHERE scope = 'account' AND key = (
+          SELECT 'user:' || id FROM users WHERE username = 'alice')`;
+      expect(row?.failures).toBe(3);
+    } finally {
+      await second.shutdown();
+      log.close();
+    }
+  });
+});
+
+describe("per-address throttling (5 failures per address, behind a trusted proxy)", () => {
+  let auth: RunningAuth;
+  const office = { "x-forwarded-for": "203.0.113.7" };
+  beforeAll(async () => {
+    auth = await startAuthService({ LOGIN_MAX_FAILURES_PER_ACCOUNT: "1000", LOGIN_MAX_FAILURES_PER_ADDRESS: "5", TRUST_PROXY: "1" });
+    for (const name of ["alice", "bob"]) await register(auth.url, name);
+  });
+  afterAll(() => auth.stop());
+
+  test("5 failures from one address, across users, block every user from that address", async () => {
+    for (const name of ["alice", "ghost", "alice", "someone", "alice"]) await fail(auth.url, name, office);
+    const form = { username: "bob", password: PASSWORD };
+    expectThrottled(await post(auth.url, "/token", { form, headers: office }));
+    expectThrottled(await post(auth.url, "/token", { form: { ...form, username: "nobody" }, headers: office }));
+  });
+
+  test("the same users from another address still log in", async () => {
+    const elsewhere = { "x-forwarded-for": "198.51.100.9, 203.0.113.7" };
+    expect((await post(auth.url, "/token", { form: { username: "bob", password: PASSWORD }, headers: elsewhere })).status).toBe(200);
+    expect((await post(auth.url, "/token", { form: { username: "alice", password: PASSWORD }, headers: elsewhere })).status).toBe(200);
+  });
+});
