@@ -1,5 +1,6 @@
 import { chmodSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { freePort } from "../common/server";
 import { connect, ensureDatabase, withDatabase } from "../db/connect";
 import { startEmbedded } from "../db/embedded";
 import { migrate } from "../db/migrate";
@@ -19,13 +20,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const USERS = 20;
 const SECRET = "bench-secret-of-at-least-thirty-two-bytes";
 const root = `${import.meta.dir}/..`;
-
-async function freePort(): Promise<number> {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}
 
 async function waitForHealth(url: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
@@ -61,7 +55,7 @@ try {
     await sql.end();
   }
 
-  const [authPort, transPort, barePort] = [await freePort(), await freePort(), await freePort()];
+  const [authPort, transPort, barePort] = [freePort(), freePort(), freePort()];
   const logs = mkdtempSync(`${tmpdir()}/bench-logs-`);
   const common = { SECRET_KEY: SECRET, LOGS_DIR: logs, DB_POOL_MAX: "20", ENV: "prod" };
   start(["bun", "auth/index.ts"], { ...common, AUTH_DATABASE_URL: authDb, AUTH_SERVICE_PORT: String(authPort) });

@@ -35,3 +35,11 @@ export function exitOnSignals(served: Served, log: Logger): void {
   process.on("SIGTERM", () => onSignal("SIGTERM"));
   process.on("SIGINT", () => onSignal("SIGINT"));
 }
+
+/** A port nothing listens on right now, for servers that must know their port before they start. */
+export function freePort(): number {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const { port } = probe;
+  probe.stop(true);
+  return port;
+}

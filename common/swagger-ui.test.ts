@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
-import { startAuthService, TEST_SECRET, type RunningAuth } from "../auth/test-server";
-import { testDatabase, type TestDatabase } from "../db/testing";
-import { createTransactionApp } from "../transaction/app";
-import { loadTransactionConfig } from "../transaction/config";
-import { Logger } from "./logger";
+import { startAuthService, type RunningAuth } from "../auth/test-server";
+import { startTransactionService, type RunningTransaction } from "../transaction/test-server";
+import { freePort } from "./server";
 
 /**
  * Drives both services' Swagger UI in Debian's Chromium, as a person would: register on the auth
@@ -19,48 +16,16 @@ const ARTIFACTS = `${import.meta.dir}/../test-artifacts`;
 const STEP_MS = 15_000;
 
 let auth: RunningAuth;
-let transaction: { url: string; stop(): Promise<void> };
+let transaction: RunningTransaction;
 let browser: Browser;
 const requested: string[] = [];
 
-/**
- * The auth service must know the transaction page's origin (CORS) and the transaction service the
- * auth service's URL: so the transaction server is listening, on a port the system picks, before
- * its app exists, and the app is built once the auth service is up.
- */
-async function startTransactionFor(authUrl: string, listening: Bun.Server<unknown>, hand: (app: { fetch: Fetch }) => void) {
-  const db: TestDatabase = await testDatabase("transaction");
-  const logsDir = mkdtempSync(`${tmpdir()}/transaction-logs-`);
-  const config = loadTransactionConfig({
-    TRANS_DATABASE_URL: db.url,
-    AUTH_SERVICE_URL: authUrl,
-    SECRET_KEY: TEST_SECRET,
-    LOGS_DIR: logsDir,
-    ENV: "test",
-    DOCS_TOKEN_URL: `${authUrl}/token`,
-  });
-  const log = new Logger({ file: `${logsDir}/transaction_service/transaction_service.log`, maxBytes: 1 << 20, maxFiles: 2, debug: true, stdout: false });
-  hand(createTransactionApp({ sql: db.sql, config, log }));
-  return {
-    url: `http://127.0.0.1:${listening.port}`,
-    async stop() {
-      await listening.stop();
-      log.close();
-      await db.drop();
-    },
-  };
-}
-type Fetch = (request: Request, server: Bun.Server<unknown>) => Response | Promise<Response>;
-
 beforeAll(async () => {
-  let app: { fetch: Fetch } | undefined;
-  const listening = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    fetch: (request, server) => (app ? app.fetch(request, server) : new Response("starting", { status: 503 })),
-  });
-  auth = await startAuthService({ CORS_ORIGINS: `http://127.0.0.1:${listening.port}` });
-  transaction = await startTransactionFor(auth.url, listening, (built) => (app = built));
+  // Each service must know the other before it starts: the auth service the transaction page's
+  // origin (CORS), the transaction service the auth service's URL. So the port comes first.
+  const transactionPort = freePort();
+  auth = await startAuthService({ CORS_ORIGINS: `http://127.0.0.1:${transactionPort}` });
+  transaction = await startTransactionService(auth.url, { DOCS_TOKEN_URL: `${auth.url}/token` }, transactionPort);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],

