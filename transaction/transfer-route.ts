@@ -17,7 +17,14 @@ import { transferMoney } from "./transfers";
 
 const TransferIn = z
   .object({
-    receiver_username: z.string().min(1).max(254).openapi({ example: "bob", description: "Found without regard to case." }),
+    // PostgreSQL text cannot hold a NUL character, so one is refused here as invalid input
+    // rather than failing in the database (as the auth service's /check-user does).
+    receiver_username: z
+      .string()
+      .min(1)
+      .max(254)
+      .refine((name) => !name.includes("\u0000"), "must not contain a NUL character")
+      .openapi({ example: "bob", description: "Found without regard to case." }),
     amount: Amount,
   })
   .openapi("TransferIn");
