@@ -13,16 +13,6 @@ export const Password = z
   .refine((p) => [...p].length <= 128, "at most 128 characters")
   .openapi({ example: "correct-horse-battery", description: "8 to 128 characters.", format: "password", minLength: 8, maxLength: 128 });
 
-/**
- * A username or email to look up. PostgreSQL text cannot hold a NUL character, so one is refused
- * here as invalid input rather than failing in the database.
- */
-export const LookupName = z
-  .string()
-  .min(1)
-  .max(254)
-  .refine((name) => !name.includes("\u0000"), "must not contain a NUL character");
-
 export const UserOut = z
   .object({
     id: z.number().int().openapi({ example: 1 }),

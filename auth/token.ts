@@ -2,11 +2,10 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { getConnInfo } from "hono/bun";
 import { ApiError, fromZod } from "../common/errors";
-import { errorResponse, jsonResponse, RequestIdHeader, validationResponse } from "../common/openapi";
+import { errorResponse, jsonResponse, RequestIdHeader, validationResponse, LookupName } from "../common/openapi";
 import type { AuthDeps } from "./app";
 import type { AuthEnv } from "./tokens";
 import { clearAccountFailures, recordFailure, retryAfterSeconds } from "./login-failures";
-import { LookupName } from "./schemas";
 import { findUserForLogin } from "./users";
 
 const TokenIn = z

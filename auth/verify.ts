@@ -1,9 +1,9 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { ApiError } from "../common/errors";
-import { bearerSecurity, errorResponse, jsonBody, jsonResponse, RequestIdHeader, unauthorizedResponse, validationResponse } from "../common/openapi";
+import { bearerSecurity, errorResponse, jsonBody, jsonResponse, RequestIdHeader, unauthorizedResponse, validationResponse, LookupName } from "../common/openapi";
 import type { AuthDeps } from "./app";
 import type { AuthEnv, TokenService } from "./tokens";
-import { LookupName, UserOut } from "./schemas";
+import { UserOut } from "./schemas";
 import { findUserByUsername, publicUser } from "./users";
 
 const headers = z.object({ "x-request-id": RequestIdHeader });

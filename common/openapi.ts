@@ -20,6 +20,16 @@ export const ValidationErrorSchema = z
   })
   .openapi("ValidationError");
 
+/**
+ * A username or email to look up. PostgreSQL text cannot hold a NUL character, so one is refused
+ * here as invalid input rather than failing in the database.
+ */
+export const LookupName = z
+  .string()
+  .min(1)
+  .max(254)
+  .refine((name) => !name.includes("\u0000"), "must not contain a NUL character");
+
 type Example = { code: string; detail: string };
 
 /** Either scheme will do: Swagger UI's Authorize logs in with the first, scripts paste a token into the second. */

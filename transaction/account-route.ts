@@ -1,7 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { bearerSecurity, errorResponse, jsonResponse, RequestIdHeader, unauthorizedResponse } from "../common/openapi";
+import { bearerSecurity, jsonResponse, RequestIdHeader, unauthorizedResponse } from "../common/openapi";
 import { openAccount } from "./accounts";
 import type { TransactionDeps } from "./app";
+import { authUnavailableResponse } from "./auth-client";
 import type { TransactionEnv } from "./authenticate";
 import { toUnits } from "./money";
 
@@ -29,10 +30,7 @@ const route = (deps: TransactionDeps) =>
     responses: {
       200: jsonResponse(AccountOut, "The account."),
       401: unauthorizedResponse,
-      503: errorResponse("The auth service did not answer in time.", {
-        code: "auth_unavailable",
-        detail: "The auth service is unavailable; nothing was done, try again",
-      }),
+      503: authUnavailableResponse,
     },
   });
 

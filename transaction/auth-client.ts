@@ -1,12 +1,17 @@
 import { ApiError, unauthorized } from "../common/errors";
 import type { Logger } from "../common/logger";
+import { errorResponse } from "../common/openapi";
 
 export interface AuthUser {
   id: number;
   username: string;
 }
 
-const unavailable = () => new ApiError(503, "auth_unavailable", "The auth service is unavailable; nothing was done, try again");
+const UNAVAILABLE = { code: "auth_unavailable", detail: "The auth service is unavailable; nothing was done, try again" };
+const unavailable = () => new ApiError(503, UNAVAILABLE.code, UNAVAILABLE.detail);
+
+/** The 503 every route that asks the auth service documents. */
+export const authUnavailableResponse = errorResponse("The auth service did not answer in time, or failed; nothing was done.", UNAVAILABLE);
 
 /**
  * The transaction service's view of the auth service. Bun's fetch keeps connections alive; every

@@ -1,6 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { bearerSecurity, errorResponse, jsonResponse, RequestIdHeader, unauthorizedResponse, validationResponse } from "../common/openapi";
+import { bearerSecurity, jsonResponse, RequestIdHeader, unauthorizedResponse, validationResponse } from "../common/openapi";
 import type { TransactionDeps } from "./app";
+import { authUnavailableResponse } from "./auth-client";
 import type { TransactionEnv } from "./authenticate";
 import { TransactionOut, transactionOut } from "./schemas";
 import { listTransfers } from "./transfers";
@@ -47,10 +48,7 @@ const route = (deps: TransactionDeps) =>
       200: jsonResponse(z.array(TransactionOut), "A page of transfers."),
       401: unauthorizedResponse,
       422: validationResponse,
-      503: errorResponse("The auth service did not answer in time.", {
-        code: "auth_unavailable",
-        detail: "The auth service is unavailable; nothing was done, try again",
-      }),
+      503: authUnavailableResponse,
     },
   });
 

@@ -5,26 +5,21 @@ import {
   errorResponse,
   jsonBody,
   jsonResponse,
+  LookupName,
   RequestIdHeader,
   unauthorizedResponse,
   validationOrErrorResponse,
 } from "../common/openapi";
 import { findAccountByUsername } from "./accounts";
 import type { TransactionDeps } from "./app";
+import { authUnavailableResponse } from "./auth-client";
 import type { TransactionEnv } from "./authenticate";
 import { Amount, TransactionOut, transactionOut } from "./schemas";
 import { transferMoney } from "./transfers";
 
 const TransferIn = z
   .object({
-    // PostgreSQL text cannot hold a NUL character, so one is refused here as invalid input
-    // rather than failing in the database (as the auth service's /check-user does).
-    receiver_username: z
-      .string()
-      .min(1)
-      .max(254)
-      .refine((name) => !name.includes("\u0000"), "must not contain a NUL character")
-      .openapi({ example: "bob", description: "Found without regard to case." }),
+    receiver_username: LookupName.openapi({ example: "bob", description: "Found without regard to case." }),
     amount: Amount,
   })
   .openapi("TransferIn");
@@ -78,10 +73,7 @@ const route = (deps: TransactionDeps) =>
         code: "idempotency_key_reused",
         detail: "This Idempotency-Key was used with another request body",
       }),
-      503: errorResponse("The auth service did not answer in time; no money moved.", {
-        code: "auth_unavailable",
-        detail: "The auth service is unavailable; nothing was done, try again",
-      }),
+      503: authUnavailableResponse,
     },
   });
 
