@@ -1,10 +1,12 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { ConfigError } from "../common/config";
 import { testDatabase } from "../db/testing";
 import { loadAuthConfig } from "./config";
 
+// Starting bun and a database for the subprocess tests takes seconds on a small, busy machine.
+setDefaultTimeout(30_000);
 
 const SECRET = "a-secret-of-exactly-32-bytes-ok!";
 const VALID = { AUTH_DATABASE_URL: "postgres://auth:pw@localhost:5432/auth", SECRET_KEY: SECRET };

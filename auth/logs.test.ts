@@ -1,8 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { readFileSync } from "node:fs";
 import { post, type Call } from "./test-client";
 import { startAuthService, type RunningAuth } from "./test-server";
 
+// Each request that checks a password costs argon2id 50 to 200 ms on a small, busy machine.
+setDefaultTimeout(30_000);
 
 const PASSWORD = "s3cret-Password-1";
 const NEW_PASSWORD = "N3w-Secret-Pass-2";

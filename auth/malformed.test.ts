@@ -1,7 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { readFileSync } from "node:fs";
 import { post, type Call } from "./test-client";
 import { registerAndLogin, startAuthService, type RunningAuth } from "./test-server";
+
+// Each request that checks a password costs argon2id 50 to 200 ms on a small, busy machine.
+setDefaultTimeout(30_000);
 
 /**
  * Dozens of malformed requests per route. Each must get a 4xx with a JSON `code`, never a 5xx;

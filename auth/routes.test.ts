@@ -1,7 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { post, type Answer, type Call } from "./test-client";
 import { registerAndLogin, startAuthService, type RunningAuth } from "./test-server";
 
+// Each request that checks a password costs argon2id 50 to 200 ms on a small, busy machine.
+setDefaultTimeout(30_000);
 
 /**
  * One row per outcome of the contract's auth table, each a real HTTP request. `alice` is only

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { Logger } from "../common/logger";
 import { serve } from "../common/server";
 import { connect } from "../db/connect";
@@ -6,6 +6,8 @@ import { createAuthApp } from "./app";
 import { post, type Call } from "./test-client";
 import { registerAndLogin, startAuthService, type RunningAuth } from "./test-server";
 
+// Each request that checks a password costs argon2id 50 to 200 ms on a small, busy machine.
+setDefaultTimeout(30_000);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

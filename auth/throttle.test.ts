@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { Logger } from "../common/logger";
@@ -8,6 +8,8 @@ import { createAuthApp } from "./app";
 import { login, post, type Answer } from "./test-client";
 import { startAuthService, type RunningAuth } from "./test-server";
 
+// Each request that checks a password costs argon2id 50 to 200 ms on a small, busy machine.
+setDefaultTimeout(30_000);
 
 const PASSWORD = "password-123";
 const WINDOW_SECONDS = 15 * 60;

@@ -1,7 +1,9 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test, setDefaultTimeout } from "bun:test";
 import { login } from "./test-client";
 import { registerAndLogin, startAuthService, type RunningAuth } from "./test-server";
 
+// Each request that checks a password costs argon2id 50 to 200 ms on a small, busy machine.
+setDefaultTimeout(30_000);
 
 let auth: RunningAuth;
 beforeAll(async () => {

@@ -1,8 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { decodeJwt, decodeProtectedHeader, SignJWT, type JWTPayload } from "jose";
 import { login, post } from "./test-client";
 import { registerAndLogin, startAuthService, TEST_SECRET, type RunningAuth } from "./test-server";
 
+// Each request that checks a password costs argon2id 50 to 200 ms on a small, busy machine.
+setDefaultTimeout(30_000);
 
 const NOW = () => Math.floor(Date.now() / 1000);
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");

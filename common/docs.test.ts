@@ -1,7 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { startAuthService, type RunningAuth } from "../auth/test-server";
 import { startTransactionService, type RunningTransaction } from "../transaction/test-server";
+
+// Real databases, servers and subprocesses take seconds on a small, busy machine.
+setDefaultTimeout(30_000);
 
 /** Every route of ../shared/CONTRACT.md, per service; the documents must list exactly these. */
 const CONTRACT = {

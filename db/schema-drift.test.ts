@@ -1,7 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { cpSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { relative, resolve } from "node:path";
+
+// Real databases, servers and subprocesses take seconds on a small, busy machine.
+setDefaultTimeout(30_000);
 
 /**
  * The committed migrations must be exactly what drizzle-kit drafts from the declared schema:

@@ -1,4 +1,4 @@
-import { afterAll, setDefaultTimeout } from "bun:test";
+import { afterAll } from "bun:test";
 import { chmodSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { startEmbedded } from "./embedded";
@@ -8,10 +8,6 @@ import { startEmbedded } from "./embedded";
  * otherwise it starts a throwaway embedded PostgreSQL once for the whole run. Either way each
  * test file creates and drops its own databases on it (see db/testing.ts).
  */
-// The concurrency tests move thousands of transfers through two real HTTP services on a
-// two-core machine; bunfig.toml cannot set this (Bun ignores its [test] timeout key).
-setDefaultTimeout(60_000);
-
 if (!process.env.TEST_DATABASE_URL) {
   const parent = mkdtempSync(`${tmpdir()}/pg-test-`);
   // mkdtemp makes the folder private; as root, PostgreSQL runs as another user who must enter it.

@@ -7,4 +7,4 @@ test("the whole project type-checks in strict mode", async () => {
   const output = await new Response(proc.stdout).text();
   expect(output).toBe("");
   expect(await proc.exited).toBe(0);
-});
+}, 60_000);

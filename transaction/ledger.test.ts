@@ -1,9 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { connect, type Sql } from "../db/connect";
 import { testDatabase, type TestDatabase } from "../db/testing";
 import { findAccountByUsername, getAccountByUid, openAccount } from "./accounts";
 import { auditLedger } from "./audit";
 import { historyQuery, listTransfers, transferMoney, type TransferResult } from "./transfers";
+
+// Real databases, servers and subprocesses take seconds on a small, busy machine.
+setDefaultTimeout(30_000);
 
 const OPENING_MINOR = 100_000n; // 1000.00, the default starting balance
 
