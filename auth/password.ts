@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { ApiError, unauthorized } from "../common/errors";
-import { bearerSecurity, errorResponse, jsonBody, jsonResponse, RequestIdHeader, unauthorizedResponse, validationResponse } from "../common/openapi";
+import { bearerSecurity, errorResponse, jsonBody, jsonResponse, unauthorizedResponse, validationResponse } from "../common/openapi";
 import type { AuthDeps } from "./app";
 import type { AuthEnv, TokenService } from "./tokens";
 import { Password, UserOut } from "./schemas";
@@ -23,7 +23,7 @@ const passwordRoute = (tokens: TokenService) =>
   description: "Checks the old password, sets the new one and revokes every token issued before, this one included: log in again.",
   security: bearerSecurity,
   middleware: [tokens.authenticate],
-  request: { body: jsonBody(ChangePasswordIn, "The old and the new password."), headers: z.object({ "x-request-id": RequestIdHeader }) },
+  request: { body: jsonBody(ChangePasswordIn, "The old and the new password.") },
   responses: {
     200: jsonResponse(UserOut, "The password was changed."),
     400: errorResponse("The old password is wrong.", { code: "invalid_credentials", detail: "Incorrect password" }),

@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { ApiError } from "../common/errors";
-import { errorResponse, jsonBody, jsonResponse, RequestIdHeader, validationResponse } from "../common/openapi";
+import { errorResponse, jsonBody, jsonResponse, validationResponse } from "../common/openapi";
 import type { AuthDeps } from "./app";
 import type { AuthEnv } from "./tokens";
 import { Password, UserOut, Username } from "./schemas";
@@ -25,7 +25,7 @@ const route = createRoute({
   tags: ["auth"],
   summary: "Register a new user",
   description: "Creates a user. Usernames are unique without regard to case; emails are stored lower-cased.",
-  request: { body: jsonBody(RegisterIn, "The new user."), headers: z.object({ "x-request-id": RequestIdHeader }) },
+  request: { body: jsonBody(RegisterIn, "The new user.") },
   responses: {
     200: jsonResponse(UserOut, "The user was created."),
     400: errorResponse(

@@ -2,7 +2,7 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { getConnInfo } from "hono/bun";
 import { ApiError, fromZod } from "../common/errors";
-import { errorResponse, jsonResponse, RequestIdHeader, validationResponse, LookupName } from "../common/openapi";
+import { errorResponse, jsonResponse, validationResponse, LookupName } from "../common/openapi";
 import type { AuthDeps } from "./app";
 import type { AuthEnv } from "./tokens";
 import { clearAccountFailures, recordFailure, retryAfterSeconds } from "./login-failures";
@@ -42,7 +42,6 @@ const route = createRoute({
       description: "The credentials, as a form or as JSON.",
       content: { "application/x-www-form-urlencoded": { schema: TokenIn }, "application/json": { schema: TokenIn } },
     },
-    headers: z.object({ "x-request-id": RequestIdHeader }),
   },
   responses: {
     200: jsonResponse(TokenOut, "A bearer token."),

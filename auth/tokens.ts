@@ -9,7 +9,7 @@ import { findUserById, type UserWithSecrets } from "./users";
 
 /** Issuing and checking this service's tokens; the transaction service shares only the check. */
 export function tokenService(sql: Sql, config: AuthConfig) {
-  const key = secretKey(config.SECRET_KEY);
+  const key = secretKey(config.SECRET_KEY, config.ALGORITHM);
   const verify = tokenVerifier(config.SECRET_KEY, config.ALGORITHM);
   const expiresInSeconds = config.ACCESS_TOKEN_EXPIRE_MINUTES * 60;
 
@@ -20,7 +20,7 @@ export function tokenService(sql: Sql, config: AuthConfig) {
         .setSubject(String(user.id))
         .setIssuedAt()
         .setExpirationTime(`${expiresInSeconds}s`)
-        .sign(key);
+        .sign(await key);
       return { access_token: accessToken, token_type: "bearer" as const, expires_in: expiresInSeconds };
     },
 

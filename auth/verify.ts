@@ -1,12 +1,11 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { ApiError } from "../common/errors";
-import { bearerSecurity, errorResponse, jsonBody, jsonResponse, RequestIdHeader, unauthorizedResponse, validationResponse, LookupName } from "../common/openapi";
+import { bearerSecurity, errorResponse, jsonBody, jsonResponse, unauthorizedResponse, validationResponse, LookupName } from "../common/openapi";
 import type { AuthDeps } from "./app";
 import type { AuthEnv, TokenService } from "./tokens";
 import { UserOut } from "./schemas";
 import { findUserByUsername, publicUser } from "./users";
 
-const headers = z.object({ "x-request-id": RequestIdHeader });
 
 const verifyRoute = (tokens: TokenService) =>
   createRoute({
@@ -18,7 +17,6 @@ const verifyRoute = (tokens: TokenService) =>
   description: "Answers the token's user, or 401 if the token is invalid, expired or revoked by a password change.",
   security: bearerSecurity,
   middleware: [tokens.authenticate],
-  request: { headers },
   responses: { 200: jsonResponse(UserOut, "The token is valid."), 401: unauthorizedResponse },
 });
 
@@ -39,7 +37,7 @@ const checkUserRoute = (tokens: TokenService) =>
   description: "For a signed-in caller: answers the user's id and the username as registered.",
   security: bearerSecurity,
   middleware: [tokens.authenticate],
-  request: { body: jsonBody(CheckUserIn, "The username to look up."), headers },
+  request: { body: jsonBody(CheckUserIn, "The username to look up.") },
   responses: {
     200: jsonResponse(CheckUserOut, "The user exists."),
     401: unauthorizedResponse,

@@ -5,7 +5,7 @@ import { cors } from "hono/cors";
 import { dirname } from "node:path";
 import { ApiError, errorHandler, fromZod } from "./errors";
 import type { Logger } from "./logger";
-import { errorResponse, jsonResponse, RequestIdHeader, withSharedBehaviour } from "./openapi";
+import { errorResponse, jsonResponse, withSharedBehaviour } from "./openapi";
 
 /** `user` is whatever the service's authentication middleware puts there. */
 export interface AppVariables<User = unknown> {
@@ -35,7 +35,6 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const SWAGGER_ASSETS = new Set(["swagger-ui.css", "swagger-ui-bundle.js"]);
 const swaggerDist = dirname(Bun.resolveSync("swagger-ui-dist/package.json", import.meta.dir));
 
-const headers = z.object({ "x-request-id": RequestIdHeader });
 const healthRoute = createRoute({
   method: "get",
   path: "/health",
@@ -43,7 +42,6 @@ const healthRoute = createRoute({
   operationId: "health",
   summary: "Is the process alive?",
   description: "Liveness: 200 while the process answers at all. It does not touch the database.",
-  request: { headers },
   responses: { 200: jsonResponse(z.object({ status: z.literal("ok") }).openapi("Health"), "The process is alive.") },
 });
 const readyRoute = createRoute({
@@ -53,7 +51,6 @@ const readyRoute = createRoute({
   operationId: "ready",
   summary: "Can the service do its work?",
   description: "Readiness: 200 only when the service's database answers; a load balancer sends traffic only then.",
-  request: { headers },
   responses: {
     200: jsonResponse(z.object({ status: z.literal("ready") }).openapi("Ready"), "The database answers."),
     503: errorResponse("The database does not answer.", { code: "not_ready", detail: "Database unavailable" }),

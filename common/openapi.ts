@@ -87,20 +87,6 @@ export const unauthorizedResponse = {
   headers: { "WWW-Authenticate": { description: "Always `Bearer`.", schema: { type: "string" as const, example: "Bearer" } } },
 };
 
-/**
- * No `example`: Swagger UI's "Try it out" would send it, so every request tried from the page
- * would carry the same id.
- */
-export const RequestIdHeader = z
-  .string()
-  .optional()
-  .openapi({
-    param: { name: "x-request-id", in: "header" },
-    description:
-      "Optional id for tracing, up to 128 letters, digits, `.`, `_`, `:` or `-` (a UUID, say); echoed back " +
-      "in the response and written to the logs. Without one, or with one not of that form, the service makes one.",
-  });
-
 export function jsonBody<T extends z.ZodType>(schema: T, description: string) {
   return { required: true, description, content: { "application/json": { schema } } };
 }
@@ -115,9 +101,24 @@ type Document = ReturnType<OpenAPIHono["getOpenAPI31Document"]>;
 const headerName = (name: string) => name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
 
 /**
+ * The request id is read by the shared middleware, not validated by each route's schemas, so it
+ * is documented here as plain OpenAPI. No `example`: Swagger UI's "Try it out" would send it,
+ * and every request tried from the page would carry the same id.
+ */
+const requestIdParameter = {
+  name: "X-Request-Id",
+  in: "header" as const,
+  required: false,
+  description:
+    "Optional id for tracing, up to 128 letters, digits, `.`, `_`, `:` or `-` (a UUID, say); echoed back " +
+    "in the response and written to the logs. Without one, or with one not of that form, the service makes one.",
+  schema: { type: "string" as const },
+};
+
+/**
  * Writes into the document what the shared plumbing (common/http.ts) does for every route, once
- * here rather than in each route: the `X-Request-Id` on every response, and the 413 for a body
- * over the limit. Header parameters get their usual spelling; the zod keys that validate them
+ * here rather than in each route: the `X-Request-Id` request and response headers, and the 413
+ * for a body over the limit. Header parameters get their usual spelling; the zod keys that validate them
  * must stay lower-case, since that is how Hono hands headers over.
  */
 export function withSharedBehaviour(doc: Document, maxBodyBytes: number): Document {
@@ -137,6 +138,7 @@ export function withSharedBehaviour(doc: Document, maxBodyBytes: number): Docume
       for (const parameter of operation.parameters ?? []) {
         if ("in" in parameter && parameter.in === "header") parameter.name = headerName(parameter.name);
       }
+      operation.parameters = [...(operation.parameters ?? []), requestIdParameter];
       const responses = (operation.responses ??= {});
       if (operation.requestBody) responses["413"] ??= payloadTooLarge;
       for (const response of Object.values(responses)) {

@@ -7,8 +7,13 @@ export interface TokenClaims {
   version: number;
 }
 
-export function secretKey(secret: string): Uint8Array {
-  return new TextEncoder().encode(secret);
+/**
+ * The shared secret as an HMAC CryptoKey, imported once: handed a raw secret, jose would import
+ * it again on every sign and verify.
+ */
+export function secretKey(secret: string, algorithm: string): Promise<CryptoKey> {
+  const hash = `SHA-${algorithm.slice(2)}`;
+  return crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash }, false, ["sign", "verify"]);
 }
 
 /** `Authorization: Bearer <token>`, or the contract's 401 with `WWW-Authenticate: Bearer`. */
@@ -27,11 +32,11 @@ const MAX_USER_ID = 2n ** 63n - 1n;
  * pinned, so `alg: none` and tokens signed with another algorithm are refused.
  */
 export function tokenVerifier(secret: string, algorithm: string) {
-  const key = secretKey(secret);
+  const key = secretKey(secret, algorithm);
   return async (token: string): Promise<TokenClaims> => {
     let payload;
     try {
-      ({ payload } = await jwtVerify(token, key, { algorithms: [algorithm], requiredClaims: ["sub", "iat", "exp"] }));
+      ({ payload } = await jwtVerify(token, await key, { algorithms: [algorithm], requiredClaims: ["sub", "iat", "exp"] }));
     } catch {
       throw unauthorized();
     }

@@ -1,5 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { bearerSecurity, jsonResponse, RequestIdHeader, unauthorizedResponse } from "../common/openapi";
+import { bearerSecurity, jsonResponse, unauthorizedResponse } from "../common/openapi";
 import { openAccount } from "./accounts";
 import type { TransactionDeps } from "./app";
 import { authUnavailableResponse } from "./auth-client";
@@ -26,8 +26,7 @@ const route = (deps: TransactionDeps) =>
     description: "Opens the account on first use with the configured starting balance.",
     security: bearerSecurity,
     middleware: [deps.authenticate],
-    request: { headers: z.object({ "x-request-id": RequestIdHeader }) },
-    responses: {
+      responses: {
       200: jsonResponse(AccountOut, "The account."),
       401: unauthorizedResponse,
       503: authUnavailableResponse,

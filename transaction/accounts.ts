@@ -10,18 +10,7 @@ export interface Account {
   created_at: Date;
 }
 
-/**
- * The account of that name, found without regard to case. `lower(username) = lower($1)` is
- * the expression of the unique index, so this is one index lookup.
- */
-export async function findAccountByUsername(sql: Sql, username: string): Promise<Account | undefined> {
-  const [account] = await sql<Account[]>`
-    SELECT id, uid, username, balance, opening_balance, created_at
-    FROM accounts
-    WHERE lower(username) = lower(${username})`;
-  return account;
-}
-
+/** The account of that user, for reading a balance; the routes open accounts with openAccount. */
 export async function getAccountByUid(sql: Sql, uid: bigint): Promise<Account | undefined> {
   const [account] = await sql<Account[]>`
     SELECT id, uid, username, balance, opening_balance, created_at

@@ -1,5 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { bearerSecurity, jsonResponse, RequestIdHeader, unauthorizedResponse, validationResponse } from "../common/openapi";
+import { bearerSecurity, jsonResponse, unauthorizedResponse, validationResponse } from "../common/openapi";
 import type { TransactionDeps } from "./app";
 import { authUnavailableResponse } from "./auth-client";
 import type { TransactionEnv } from "./authenticate";
@@ -43,7 +43,7 @@ const route = (deps: TransactionDeps) =>
     description: "Ties in time are ordered by id, newest first. A user who has never had an account gets `[]`.",
     security: bearerSecurity,
     middleware: [deps.authenticate],
-    request: { query: query(deps.config.TRANSACTIONS_DEFAULT_LIMIT), headers: z.object({ "x-request-id": RequestIdHeader }) },
+    request: { query: query(deps.config.TRANSACTIONS_DEFAULT_LIMIT) },
     responses: {
       200: jsonResponse(z.array(TransactionOut), "A page of transfers."),
       401: unauthorizedResponse,

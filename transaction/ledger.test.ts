@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { connect, type Sql } from "../db/connect";
 import { testDatabase, type TestDatabase } from "../db/testing";
-import { findAccountByUsername, getAccountByUid, openAccount } from "./accounts";
+import { getAccountByUid, openAccount } from "./accounts";
 import { auditLedger } from "./audit";
 import { historyQuery, listTransfers, transferMoney, type TransferResult } from "./transfers";
 
@@ -78,11 +78,27 @@ describe("accounts", () => {
     expect(again).toEqual(account);
   });
 
-  test("finds an account by username without regard to case", async () => {
+  test("pays a receiver named in any case when it holds their account, and says so when it does not", async () => {
+    const alice = newUser("alice");
     const bob = newUser("Bob");
     await openAccount(sql, { uid: bob.uid, username: bob.username, openingMinor: OPENING_MINOR });
-    expect((await findAccountByUsername(sql, bob.username.toUpperCase()))?.uid).toBe(bob.uid);
-    expect(await findAccountByUsername(sql, "nobody_at_all")).toBeUndefined();
+    const byName = (username: string) =>
+      transferMoney(sql, {
+        senderUid: alice.uid,
+        senderUsername: alice.username,
+        receiverUid: null,
+        receiverUsername: username,
+        amountMinor: 100n,
+        openingMinor: OPENING_MINOR,
+        key: null,
+        requestHash: "h1",
+      });
+    const paid = await byName(bob.username.toUpperCase());
+    expect(paid.outcome).toBe("done");
+    expect(paid.outcome === "done" && paid.transfer.receiver_username).toBe(bob.username);
+    expect(await balanceOf(bob)).toBe(OPENING_MINOR + 100n);
+    expect((await byName("nobody_at_all")).outcome).toBe("receiver_unknown");
+    expect(await balanceOf(alice)).toBe(OPENING_MINOR - 100n);
   });
 
   test("opens the same account once under 50 concurrent first uses", async () => {

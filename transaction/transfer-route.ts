@@ -6,11 +6,9 @@ import {
   jsonBody,
   jsonResponse,
   LookupName,
-  RequestIdHeader,
   unauthorizedResponse,
   validationOrErrorResponse,
 } from "../common/openapi";
-import { findAccountByUsername } from "./accounts";
 import type { TransactionDeps } from "./app";
 import { authUnavailableResponse } from "./auth-client";
 import type { TransactionEnv } from "./authenticate";
@@ -39,7 +37,6 @@ const headers = z.object({
         "the same body returns the first transfer again (header `Idempotent-Replayed: true`) and moves no money; " +
         "with another body it is refused (`422 idempotency_key_reused`).",
     }),
-  "x-request-id": RequestIdHeader,
 });
 
 const route = (deps: TransactionDeps) =>
@@ -96,23 +93,28 @@ export function transferRoutes(app: OpenAPIHono<TransactionEnv>, deps: Transacti
     if (receiver_username.toLowerCase() === sender.username.toLowerCase()) {
       refuse(new ApiError(400, "self_transfer", "Cannot transfer money to yourself"));
     }
-    // The auth service is asked only about a receiver this service has never seen.
-    const receiver =
-      (await findAccountByUsername(sql, receiver_username)) ??
-      (await auth.checkUser(sender.token, requestId, receiver_username).then((u) => u && { uid: BigInt(u.id), username: u.username }));
-    if (!receiver) return refuse(new ApiError(404, "receiver_not_found", "Receiver not found"));
-
-    const result = await transferMoney(sql, {
-      senderUid: BigInt(sender.id),
-      senderUsername: sender.username,
-      receiverUid: receiver.uid,
-      receiverUsername: receiver.username,
-      amountMinor,
-      openingMinor: config.DEFAULT_BALANCE,
-      key: key ?? null,
-      requestHash: requestHash(receiver.username, amountMinor),
-    });
+    const transfer = (receiver: { uid: bigint | null; username: string }) =>
+      transferMoney(sql, {
+        senderUid: BigInt(sender.id),
+        senderUsername: sender.username,
+        receiverUid: receiver.uid,
+        receiverUsername: receiver.username,
+        amountMinor,
+        openingMinor: config.DEFAULT_BALANCE,
+        key: key ?? null,
+        requestHash: requestHash(receiver_username, amountMinor),
+      });
+    // The receiver is first looked for among this service's accounts, inside the same call;
+    // the auth service is asked only about a receiver this service has never seen.
+    let result = await transfer({ uid: null, username: receiver_username });
+    if (result.outcome === "receiver_unknown") {
+      const user = await auth.checkUser(sender.token, requestId, receiver_username);
+      if (!user) return refuse(new ApiError(404, "receiver_not_found", "Receiver not found"));
+      result = await transfer({ uid: BigInt(user.id), username: user.username });
+    }
     switch (result.outcome) {
+      case "receiver_unknown":
+        throw new Error("transfer_money did not know a receiver the auth service had just confirmed");
       case "insufficient_funds":
         return refuse(new ApiError(400, "insufficient_funds", "Insufficient funds"));
       case "idempotency_key_reused":

@@ -5,7 +5,8 @@ import type { TransferRow } from "./schemas";
 export interface TransferInput {
   senderUid: bigint;
   senderUsername: string;
-  receiverUid: bigint;
+  /** Null to name the receiver only: transfer_money then looks for an account of that name. */
+  receiverUid: bigint | null;
   receiverUsername: string;
   amountMinor: bigint;
   /** The balance an account is opened with if this transfer is its first use. */
@@ -18,14 +19,14 @@ export interface TransferInput {
 
 export type TransferResult =
   | { outcome: "done" | "replayed"; transfer: TransferRow }
-  | { outcome: "insufficient_funds" | "idempotency_key_reused" };
+  | { outcome: "insufficient_funds" | "idempotency_key_reused" | "receiver_unknown" };
 
 type FunctionRow = { outcome: TransferResult["outcome"] } & TransferRow;
 
 /**
- * Makes the transfer in one round trip: transfer_money (migration 0001) checks the key, opens
- * both accounts on first use, locks them in a fixed order and checks the balance before it
- * writes anything. Refusals come back as outcomes; only a bug or an outage throws.
+ * Makes the transfer in one round trip: transfer_money (migration 0001) checks the key, finds a
+ * receiver given by name, opens both accounts on first use, locks them in a fixed order and
+ * checks the balance before it writes anything. Refusals come back as outcomes; only a bug or an outage throws.
  */
 export async function transferMoney(sql: Sql, input: TransferInput): Promise<TransferResult> {
   const [row] = await sql<FunctionRow[]>`

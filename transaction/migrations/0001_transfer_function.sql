@@ -3,6 +3,11 @@
 -- writes. Every check comes before the first write (TigerBeetle's rule), so a refusal leaves
 -- nothing behind except accounts opened on first use, which is intended.
 --
+-- The receiver may be given by name only (p_receiver_uid NULL): if this service holds an
+-- account of that name (any case), it is the receiver; if not, the answer is
+-- 'receiver_unknown' and the caller asks the auth service, then calls again with the uid. So
+-- a transfer to a known receiver is one round trip in all.
+--
 -- Why it is safe in READ COMMITTED under any concurrency (each statement in a VOLATILE
 -- PL/pgSQL function takes a fresh snapshot, so it sees whatever committed before it began):
 --
@@ -49,13 +54,15 @@ DECLARE
   v_stored idempotency_keys;
   v_sender accounts;
   v_receiver accounts;
+  v_receiver_uid bigint := p_receiver_uid;
+  v_receiver_username text := p_receiver_username;
   v_transfer transfers;
 BEGIN
   -- A caller's mistakes are refused here rather than by a constraint halfway through.
   IF p_amount IS NULL OR p_amount <= 0 THEN
     RAISE EXCEPTION 'transfer amount must be positive, got %', p_amount USING ERRCODE = 'check_violation';
   END IF;
-  IF p_sender_uid = p_receiver_uid THEN
+  IF p_sender_uid = p_receiver_uid OR lower(p_sender_username) = lower(p_receiver_username) THEN
     RAISE EXCEPTION 'a transfer needs two different accounts' USING ERRCODE = 'check_violation';
   END IF;
   IF p_key IS NOT NULL AND (length(p_key) NOT BETWEEN 1 AND 255 OR p_request_hash IS NULL) THEN
@@ -82,20 +89,30 @@ BEGIN
     END IF;
   END IF;
 
+  IF v_receiver_uid IS NULL THEN
+    SELECT a.uid, a.username INTO v_receiver_uid, v_receiver_username
+    FROM accounts a WHERE lower(a.username) = lower(p_receiver_username);
+    IF NOT FOUND THEN
+      RETURN QUERY SELECT 'receiver_unknown'::text, NULL::bigint, NULL::bigint, NULL::bigint,
+        NULL::bigint, NULL::timestamptz, NULL::text, NULL::text;
+      RETURN;
+    END IF;
+  END IF;
+
   INSERT INTO accounts (uid, username, balance, opening_balance)
   SELECT n.uid, n.username, p_opening, p_opening
-  FROM (VALUES (p_sender_uid, p_sender_username), (p_receiver_uid, p_receiver_username)) AS n (uid, username)
+  FROM (VALUES (p_sender_uid, p_sender_username), (v_receiver_uid, v_receiver_username)) AS n (uid, username)
   WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.uid = n.uid)
   ORDER BY n.uid
   ON CONFLICT DO NOTHING;
 
-  PERFORM 1 FROM accounts a WHERE a.uid IN (p_sender_uid, p_receiver_uid) ORDER BY a.id FOR UPDATE;
+  PERFORM 1 FROM accounts a WHERE a.uid IN (p_sender_uid, v_receiver_uid) ORDER BY a.id FOR UPDATE;
   SELECT * INTO v_sender FROM accounts a WHERE a.uid = p_sender_uid;
-  SELECT * INTO v_receiver FROM accounts a WHERE a.uid = p_receiver_uid;
+  SELECT * INTO v_receiver FROM accounts a WHERE a.uid = v_receiver_uid;
   -- Only a username already held by another uid (the auth service's users were reset) gets here.
   IF v_sender.id IS NULL OR v_receiver.id IS NULL THEN
     RAISE EXCEPTION 'cannot open an account for uid % or %: its username belongs to another account',
-      p_sender_uid, p_receiver_uid USING ERRCODE = 'unique_violation';
+      p_sender_uid, v_receiver_uid USING ERRCODE = 'unique_violation';
   END IF;
 
   IF v_sender.balance < p_amount THEN
