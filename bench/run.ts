@@ -55,7 +55,7 @@ try {
     await sql.end();
   }
 
-  const [authPort, transPort, barePort] = [freePort(), freePort(), freePort()];
+  const [authPort, transPort, barePort, selectPort] = [freePort(), freePort(), freePort(), freePort()];
   const logs = mkdtempSync(`${tmpdir()}/bench-logs-`);
   const common = { SECRET_KEY: SECRET, LOGS_DIR: logs, DB_POOL_MAX: "20", ENV: "prod" };
   start(["bun", "auth/index.ts"], { ...common, AUTH_DATABASE_URL: authDb, AUTH_SERVICE_PORT: String(authPort) });
@@ -67,10 +67,12 @@ try {
     DEFAULT_BALANCE: "1000000000.00",
   });
   start(["bun", "bench/bare-server.ts", String(barePort)], {});
+  start(["bun", "bench/bare-server.ts", String(selectPort), authDb], {});
   const authUrl = `http://127.0.0.1:${authPort}`;
   const transUrl = `http://127.0.0.1:${transPort}`;
   const bareUrl = `http://127.0.0.1:${barePort}`;
-  await Promise.all([waitForHealth(authUrl), waitForHealth(transUrl), waitForHealth(bareUrl)]);
+  const selectUrl = `http://127.0.0.1:${selectPort}`;
+  await Promise.all([authUrl, transUrl, bareUrl, selectUrl].map(waitForHealth));
 
   // Users bench1..benchN get auth ids 1..N on the fresh database; their accounts are opened by
   // a first transfer each, so that both measured paths only move money between open accounts.
@@ -112,9 +114,10 @@ SELECT * FROM transfer_money(:s, 'bench' || :s, :r, 'bench' || :r, 1, 1000000000
 `;
 
   const load = { seconds: SECONDS, connections: CONNECTIONS };
-  const results: Record<string, LoadResult[]> = { verify: [], bare: [], transfer: [], pgbench: [] };
+  const results: Record<string, LoadResult[]> = { verify: [], bare: [], bareSelect: [], transfer: [], pgbench: [] };
   for (let round = 1; round <= ROUNDS; round++) {
     results.bare!.push(await wrk({ ...load, url: bareUrl, lua: bareLua }));
+    results.bareSelect!.push(await wrk({ ...load, url: selectUrl, lua: bareLua }));
     results.verify!.push(await wrk({ ...load, url: authUrl, lua: verifyLua }));
     results.pgbench!.push(await pgbench({ ...load, url: transDb, script: pgbenchScript }));
     results.transfer!.push(await wrk({ ...load, url: transUrl, lua: transferLua }));
@@ -125,8 +128,18 @@ SELECT * FROM transfer_money(:s, 'bench' || :s, :r, 'bench' || :r, 1, 1000000000
   const errors = (name: string) => results[name]!.reduce((sum, r) => sum + r.errors, 0);
   const report = {
     machine: { cores: navigator.hardwareConcurrency, bun: Bun.version, connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS },
-    median_requests_per_second: { bare_bun_serve: rps("bare"), verify: rps("verify"), pgbench_transfer_money: rps("pgbench"), http_transfer: rps("transfer") },
-    ratios: { verify_vs_bare: rps("verify") / rps("bare"), transfer_vs_pgbench: rps("transfer") / rps("pgbench") },
+    median_requests_per_second: {
+      bare_bun_serve: rps("bare"),
+      bare_bun_serve_with_the_same_select: rps("bareSelect"),
+      verify: rps("verify"),
+      pgbench_transfer_money: rps("pgbench"),
+      http_transfer: rps("transfer"),
+    },
+    ratios: {
+      verify_vs_bare: rps("verify") / rps("bare"),
+      verify_vs_bare_with_the_same_select: rps("verify") / rps("bareSelect"),
+      transfer_vs_pgbench: rps("transfer") / rps("pgbench"),
+    },
     non_2xx_or_failed: { verify: errors("verify"), transfer: errors("transfer"), pgbench: errors("pgbench") },
   };
   console.log(JSON.stringify(report, null, 2));
