@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { readFileSync } from "node:fs";
+import { logLines } from "../common/testing";
 import { post, type Call } from "./test-client";
 import { startAuthService, type RunningAuth } from "./test-server";
 
@@ -43,7 +44,7 @@ beforeAll(async () => {
   const [row] = await auth.db.sql<{ password_hash: string }[]>`SELECT password_hash FROM users WHERE username = 'alice'`;
   secrets.push(first, second, first.split(".")[2]!, second.split(".")[2]!, row!.password_hash);
   text = readFileSync(auth.logFile, "utf8");
-  lines = text.trim().split("\n").map((line) => JSON.parse(line) as Line);
+  lines = (await logLines(auth.logFile)) as Line[];
 });
 afterAll(() => auth.stop());
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { readFileSync } from "node:fs";
+import { logLines } from "../common/testing";
 import { post, type Call } from "./test-client";
 import { registerAndLogin, startAuthService, type RunningAuth } from "./test-server";
 
@@ -170,7 +170,7 @@ describe("malformed requests get a 4xx with a code, never a 5xx", () => {
     expect(await snapshot()).toEqual(before);
     expect((await post(auth.url, "/verify", { token: victim.token })).status).toBe(200);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    const lines = readFileSync(auth.logFile, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+    const lines = await logLines(auth.logFile);
     expect(lines.filter((line) => line.level === "error")).toEqual([]);
     expect(lines.filter((line) => line.event === "request" && line.status >= 500)).toEqual([]);
   });

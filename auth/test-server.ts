@@ -1,41 +1,20 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { Logger } from "../common/logger";
-import { serve } from "../common/server";
+import { serveForTest, tempLogsDir, type ServedForTest } from "../common/testing";
 import { testDatabase, type TestDatabase } from "../db/testing";
 import { createAuthApp } from "./app";
 import { loadAuthConfig, type AuthConfig } from "./config";
 
 export const TEST_SECRET = "test-secret-of-at-least-thirty-two-bytes!";
 
-export interface RunningAuth {
-  url: string;
+export interface RunningAuth extends ServedForTest {
   db: TestDatabase;
   config: AuthConfig;
-  logFile: string;
-  stop(): Promise<void>;
 }
 
 /** A real auth service over HTTP on a fresh database, as the tests of both services need it. */
 export async function startAuthService(env: Record<string, string> = {}): Promise<RunningAuth> {
   const db = await testDatabase("auth");
-  const logsDir = mkdtempSync(`${tmpdir()}/auth-logs-`);
-  const config = loadAuthConfig({ AUTH_DATABASE_URL: db.url, SECRET_KEY: TEST_SECRET, LOGS_DIR: logsDir, ENV: "test", ...env });
-  const logFile = `${logsDir}/auth_service/auth_service.log`;
-  const log = new Logger({ file: logFile, maxBytes: config.LOG_MAX_BYTES, maxFiles: 2, debug: true, stdout: false });
-  const app = createAuthApp({ sql: db.sql, config, log });
-  const served = serve({ fetch: app.fetch, port: 0, close: async () => {} });
-  return {
-    url: `http://127.0.0.1:${served.port}`,
-    db,
-    config,
-    logFile,
-    async stop() {
-      await served.shutdown();
-      log.close();
-      await db.drop();
-    },
-  };
+  const config = loadAuthConfig({ AUTH_DATABASE_URL: db.url, SECRET_KEY: TEST_SECRET, LOGS_DIR: tempLogsDir("auth"), ENV: "test", ...env });
+  return { db, config, ...serveForTest({ name: "auth_service", db, config, createApp: createAuthApp }) };
 }
 
 /** Registers a user and logs in, answering the token: the first step of most tests. */

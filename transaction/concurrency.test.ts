@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { auditLedger } from "./audit";
-import { balance, inParallel, logLines, registerUsers, startServices, transfer, type Answer, type Services, type User } from "./test-client";
+import { balance, inParallel, logLines, random, registerUsers, startServices, transfer, type Answer, type Services, type User } from "./test-client";
 
 /**
  * Many transfers at once through both services, checked against the invariants: no overdraft,
@@ -30,16 +30,6 @@ const statuses = (answers: Answer[]) =>
     counts[name] = (counts[name] ?? 0) + 1;
     return counts;
   }, {});
-
-/** A seeded generator, so that a failing workload can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("concurrent transfers", () => {
   test("300 at once from an account that can afford 100: exactly 100 succeed and the balance ends at 0", async () => {

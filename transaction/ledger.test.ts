@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { connect, type Sql } from "../db/connect";
+import { random } from "../common/testing";
 import { testDatabase, type TestDatabase } from "../db/testing";
 import { getAccountByUid, openAccount } from "./accounts";
 import { auditLedger } from "./audit";
@@ -57,16 +58,6 @@ async function expectLedgerBalances() {
   const audit = await auditLedger(sql);
   expect(audit.violations).toEqual([]);
   expect(audit.ok).toBe(true);
-}
-
-/** A seeded generator, so that a failing random workload can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe("accounts", () => {

@@ -1,42 +1,9 @@
 import { SignJWT } from "jose";
 import { registerAndLogin, startAuthService, TEST_SECRET, type RunningAuth } from "../auth/test-server";
+import { request } from "../common/testing";
 import { startTransactionService, type RunningTransaction } from "./test-server";
 
-/** How a test asks the transaction service something: a JSON or raw body, a token, headers. */
-export interface Call {
-  json?: unknown;
-  /** A body sent exactly as given, with `contentType` if set. */
-  raw?: RequestInit["body"];
-  contentType?: string;
-  token?: string;
-  headers?: Record<string, string>;
-}
-
-export interface Answer {
-  status: number;
-  headers: Headers;
-  // Tests read whatever shape the route answers; the assertions say which.
-  body: any;
-  elapsedMs: number;
-}
-
-/** One request over real HTTP; a JSON answer comes back parsed, anything else as text. */
-export async function request(url: string, method: "GET" | "POST", path: string, call: Call = {}): Promise<Answer> {
-  const headers: Record<string, string> = { ...call.headers };
-  let body = call.raw;
-  if (call.json !== undefined) {
-    headers["content-type"] = "application/json";
-    body = JSON.stringify(call.json);
-  }
-  if (call.contentType) headers["content-type"] = call.contentType;
-  if (call.token !== undefined) headers.authorization = `Bearer ${call.token}`;
-  const started = performance.now();
-  const response = await fetch(`${url}${path}`, { method, headers, body });
-  const text = await response.text();
-  const elapsedMs = performance.now() - started;
-  const isJson = response.headers.get("content-type")?.includes("json") ?? false;
-  return { status: response.status, headers: response.headers, body: isJson ? JSON.parse(text) : text, elapsedMs };
-}
+export { logLines, random, request, type Answer, type Call } from "../common/testing";
 
 export interface User {
   id: number;
@@ -117,13 +84,4 @@ export async function inParallel<T>(count: number, inFlight: number, task: (inde
 export async function transferCount(trans: RunningTransaction): Promise<number> {
   const [row] = await trans.db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM transfers`;
   return row!.n;
-}
-
-/** The transaction service's log, one parsed JSON object per line. */
-export async function logLines(logFile: string): Promise<Record<string, any>[]> {
-  const text = await Bun.file(logFile).text();
-  return text
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line));
 }

@@ -1,0 +1,101 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import type { Sql } from "../db/connect";
+import type { TestDatabase } from "../db/testing";
+import { Logger } from "./logger";
+import { serve } from "./server";
+
+/** What the tests of both services share: a service really serving HTTP, and how to call it. */
+
+export interface ServedForTest {
+  url: string;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves an app built the way `index.ts` builds it, on a fresh database, with its log in a
+ * temporary folder; `stop` closes the server, the log and drops the database.
+ */
+export function serveForTest<C extends { LOGS_DIR: string; LOG_MAX_BYTES: number }>(options: {
+  name: "auth_service" | "transaction_service";
+  db: TestDatabase;
+  config: C;
+  createApp: (deps: { sql: Sql; config: C; log: Logger }) => { fetch: (request: Request, env: never) => Response | Promise<Response> };
+  port?: number;
+}): ServedForTest {
+  const { name, db, config } = options;
+  const logFile = `${config.LOGS_DIR}/${name}/${name}.log`;
+  const log = new Logger({ file: logFile, maxBytes: config.LOG_MAX_BYTES, maxFiles: 2, debug: true, stdout: false });
+  const app = options.createApp({ sql: db.sql, config, log });
+  const served = serve({ fetch: app.fetch as never, port: options.port ?? 0, close: async () => {} });
+  return {
+    url: `http://127.0.0.1:${served.port}`,
+    logFile,
+    async stop() {
+      await served.shutdown();
+      log.close();
+      await db.drop();
+    },
+  };
+}
+
+export const tempLogsDir = (name: string) => mkdtempSync(`${tmpdir()}/${name}-logs-`);
+
+/** How a test asks a service something: the body in one of its forms, a token, headers. */
+export interface Call {
+  json?: unknown;
+  form?: Record<string, string>;
+  /** A body sent exactly as given, with `contentType` if set. */
+  raw?: RequestInit["body"];
+  contentType?: string;
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  // Tests read whatever shape the route answers; the assertions say which.
+  body: any;
+  elapsedMs: number;
+}
+
+/** One request over real HTTP; a JSON answer comes back parsed, anything else as text. */
+export async function request(url: string, method: "GET" | "POST", path: string, call: Call = {}): Promise<Answer> {
+  const headers: Record<string, string> = { ...call.headers };
+  let body: RequestInit["body"] | undefined = call.raw;
+  if (call.json !== undefined) {
+    headers["content-type"] = "application/json";
+    body = JSON.stringify(call.json);
+  } else if (call.form) {
+    body = new URLSearchParams(call.form);
+  }
+  if (call.contentType) headers["content-type"] = call.contentType;
+  if (call.token !== undefined) headers.authorization = `Bearer ${call.token}`;
+  const started = performance.now();
+  const response = await fetch(`${url}${path}`, { method, headers, body });
+  const text = await response.text();
+  const elapsedMs = performance.now() - started;
+  const isJson = response.headers.get("content-type")?.includes("json") ?? false;
+  return { status: response.status, headers: response.headers, body: isJson ? JSON.parse(text) : text, elapsedMs };
+}
+
+/** A service's log, one parsed JSON object per line. */
+export async function logLines(logFile: string): Promise<Record<string, any>[]> {
+  const text = await Bun.file(logFile).text();
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+}
+
+/** A seeded generator, so that a failing random workload can be replayed. */
+export function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
