@@ -1,3 +1,4 @@
+import { expect } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import type { Sql } from "../db/connect";
@@ -98,4 +99,17 @@ export function random(seed: number): () => number {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** A 422 body in FastAPI's shape whose issues include one at `body.<field>` (of `type`, if given). */
+export function expectValidationIssue(body: any, field: string, type?: string): void {
+  const issues = body.detail as { loc: unknown[]; msg: unknown; type: unknown }[];
+  expect(Array.isArray(issues)).toBe(true);
+  for (const issue of issues) {
+    expect(Object.keys(issue).sort()).toEqual(["loc", "msg", "type"]);
+    expect(typeof issue.msg).toBe("string");
+    expect(typeof issue.type).toBe("string");
+  }
+  expect(issues.map((issue) => issue.loc)).toContainEqual(["body", field]);
+  if (type) expect(issues.find((issue) => issue.loc[1] === field)?.type).toBe(type);
 }

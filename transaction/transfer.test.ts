@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { expectValidationIssue } from "../common/testing";
 import { account, balance, forgeToken, registerUsers, request, startServices, transfer, transferCount, type Answer, type Services, type User } from "./test-client";
 
 /**
@@ -74,17 +75,7 @@ const invalid = (name: string, body: unknown, field: string, type?: string): Row
   body,
   status: 422,
   code: "validation_error",
-  check: ({ body: answer }) => {
-    const issues = answer.detail as { loc: unknown[]; msg: unknown; type: unknown }[];
-    expect(Array.isArray(issues)).toBe(true);
-    for (const issue of issues) {
-      expect(Object.keys(issue).sort()).toEqual(["loc", "msg", "type"]);
-      expect(typeof issue.msg).toBe("string");
-      expect(typeof issue.type).toBe("string");
-    }
-    expect(issues.map((issue) => issue.loc)).toContainEqual(["body", field]);
-    if (type) expect(issues.find((issue) => issue.loc[1] === field)?.type).toBe(type);
-  },
+  check: ({ body }) => expectValidationIssue(body, field, type),
 });
 
 const rows: Row[] = [
