@@ -101,7 +101,7 @@ describe("bun auth/index.ts", () => {
     expect(stderr.trimEnd().split("\n")).toEqual([expect.stringContaining("AUTH_DATABASE_URL")]);
   });
 
-  test("with a valid environment serves /health and exits 0 on SIGTERM", async () => {
+  test("with a valid environment serves /health, and on SIGTERM finishes in-flight requests and exits 0", async () => {
     const db = await testDatabase("auth");
     const probe = Bun.serve({ port: 0, fetch: () => new Response() });
     const port = probe.port!;
@@ -114,8 +114,22 @@ describe("bun auth/index.ts", () => {
         if (health?.status !== 200) await Bun.sleep(100);
       }
       expect(await health?.json()).toEqual({ status: "ok" });
+      // Five registrations hash five passwords one after another on a small machine, so most
+      // of them are still running when the signal arrives; none may be cut off.
+      const inFlight = ["a", "b", "c", "d", "e"].map((name) =>
+        fetch(`http://127.0.0.1:${port}/register`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ username: `graceful_${name}`, email: `graceful_${name}@example.com`, password: "password-123" }),
+        }),
+      );
+      await Bun.sleep(30);
       proc.kill("SIGTERM");
+      expect((await Promise.all(inFlight)).map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
       expect(await proc.exited).toBe(0);
+      expect(await fetch(`http://127.0.0.1:${port}/health`).then(() => "answered", () => "refused")).toBe("refused");
+      const [row] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM users`;
+      expect(row!.n).toBe(5);
     } finally {
       proc.kill();
       await db.drop();
