@@ -27,22 +27,40 @@ export function bearerToken(header: string | undefined): string {
 /** User ids are PostgreSQL `bigint`s; a larger `sub` would fail in the database, not as a 401. */
 const MAX_USER_ID = 2n ** 63n - 1n;
 
+/** How many verified tokens a process remembers; each entry is a token string and two numbers. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 /**
  * Checks a token's signature, algorithm and expiry with the shared secret. The algorithm is
  * pinned, so `alg: none` and tokens signed with another algorithm are refused.
+ *
+ * A client sends the same token with every request, so the claims of a token whose signature
+ * checked out are remembered by its exact text: the same bytes always verify the same way, and
+ * only the expiry, checked on every use, can change the answer. Revocation is not decided here
+ * but by the token version in the database, on every request.
  */
 export function tokenVerifier(secret: string, algorithm: string) {
   const key = secretKey(secret, algorithm);
+  const verified = new Map<string, TokenClaims & { expiresAt: number }>();
   return async (token: string): Promise<TokenClaims> => {
+    const known = verified.get(token);
+    if (known) {
+      if (known.expiresAt > Date.now() / 1000) return { userId: known.userId, version: known.version };
+      verified.delete(token);
+      throw unauthorized();
+    }
     let payload;
     try {
       ({ payload } = await jwtVerify(token, await key, { algorithms: [algorithm], requiredClaims: ["sub", "iat", "exp"] }));
     } catch {
       throw unauthorized();
     }
-    const { sub, ver } = payload;
+    const { sub, ver, exp } = payload;
     const validSub = typeof sub === "string" && /^[1-9][0-9]{0,18}$/.test(sub) && BigInt(sub) <= MAX_USER_ID;
     if (!validSub || !Number.isSafeInteger(ver)) throw unauthorized();
+    // A Map iterates in insertion order, so the first key is the oldest entry.
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+    verified.set(token, { userId: sub, version: ver as number, expiresAt: exp! });
     return { userId: sub, version: ver as number };
   };
 }
