@@ -105,4 +105,12 @@ describe("X-Request-Id", () => {
     expect(missing.headers.get("x-request-id")).toMatch(UUID);
     expect(await missing.json()).toEqual({ detail: "Not Found", code: "not_found" });
   });
+
+  test("a known path asked with the wrong method is a 405 naming the allowed method", async () => {
+    const wrong = await fetch(`${auth.url}/register`);
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("allow")).toBe("POST");
+    expect(wrong.headers.get("x-request-id")).toMatch(UUID);
+    expect(await wrong.json()).toEqual({ detail: "Method Not Allowed", code: "method_not_allowed" });
+  });
 });

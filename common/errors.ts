@@ -9,7 +9,7 @@ import type { Logger } from "./logger";
  */
 export class ApiError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 500 | 503,
     readonly code: string,
     readonly detail: string,
     readonly headers: Record<string, string> = {},

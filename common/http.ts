@@ -106,7 +106,10 @@ export function createServiceApp<User>(options: ServiceOptions): OpenAPIHono<App
     );
   }
   app.onError(errorHandler(log));
-  app.notFound(() => {
+  // A known path asked with another method is a 405 with `Allow`, as FastAPI answers it.
+  app.notFound((c) => {
+    const allowed = [...new Set(app.routes.filter((r) => r.path === c.req.path && r.method !== "ALL").map((r) => r.method))];
+    if (allowed.length > 0) throw new ApiError(405, "method_not_allowed", "Method Not Allowed", { Allow: allowed.join(", ") });
     throw new ApiError(404, "not_found", "Not Found");
   });
 
