@@ -45,6 +45,24 @@ describe("health, readiness and docs", () => {
     }
   });
 
+  test("GET /ready answers 503 within about 2 s when the database accepts connections but never answers", async () => {
+    const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const sql = connect(`postgres://postgres@127.0.0.1:${silent.port}/nowhere`, { max: 1 });
+    const log = new Logger({ file: `${auth.logFile}.silent`, maxBytes: 1 << 20, maxFiles: 1, debug: false, stdout: false });
+    const served = serve({ fetch: createAuthApp({ sql, config: auth.config, log }).fetch, port: 0, close: async () => {} });
+    try {
+      const started = performance.now();
+      const response = await fetch(`http://127.0.0.1:${served.port}/ready`);
+      expect(response.status).toBe(503);
+      expect(performance.now() - started).toBeLessThan(3500);
+    } finally {
+      await served.shutdown();
+      log.close();
+      silent.stop(true);
+      void sql.end({ timeout: 0 });
+    }
+  });
+
   test("GET /openapi.json is an OpenAPI 3.1.0 document with every auth route", async () => {
     const response = await fetch(`${auth.url}/openapi.json`);
     expect(response.status).toBe(200);
