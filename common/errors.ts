@@ -72,6 +72,29 @@ function fromHttpException(error: HTTPException): ApiError | ValidationError {
   return new ApiError(400, "bad_request", "Bad request");
 }
 
+/**
+ * postgres.js and PostgreSQL codes that mean the database cannot be reached or will not take
+ * work right now: an outage, answered 503 so that a client retries, rather than a bug's 500.
+ */
+const DATABASE_UNAVAILABLE = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "57P01", // admin_shutdown
+  "57P03", // cannot_connect_now
+  "53300", // too_many_connections
+]);
+
+export const DATABASE_UNAVAILABLE_ERROR = {
+  code: "database_unavailable",
+  detail: "The database is unavailable; try again (with the same Idempotency-Key)",
+};
+
 /** The single mapping from a thrown error to the JSON a client sees. */
 export function errorHandler(log: Logger) {
   return (thrown: Error, c: Context): Response => {
@@ -82,12 +105,17 @@ export function errorHandler(log: Logger) {
     if (error instanceof ApiError) {
       return c.json({ detail: error.detail, code: error.code }, error.status, error.headers);
     }
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === "string" && DATABASE_UNAVAILABLE.has(code)) {
+      log.warn("database_unavailable", { request_id: c.get("requestId"), pg_code: code });
+      return c.json(DATABASE_UNAVAILABLE_ERROR, 503);
+    }
     // A Postgres error's message may quote SQL or data: it goes to the log only, never out.
     log.error("unhandled_error", {
       request_id: c.get("requestId"),
       error: error.name,
       message: error.message,
-      pg_code: (error as { code?: unknown }).code,
+      pg_code: code,
       stack: error.stack,
     });
     return c.json({ detail: "Internal server error", code: "internal_error" }, 500);

@@ -1,4 +1,5 @@
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { DATABASE_UNAVAILABLE_ERROR } from "./errors";
 
 export const ErrorSchema = z
   .object({
@@ -117,8 +118,8 @@ const requestIdParameter = {
 
 /**
  * Writes into the document what the shared plumbing (common/http.ts) does for every route, once
- * here rather than in each route: the `X-Request-Id` request and response headers, and the 413
- * for a body over the limit. Header parameters get their usual spelling; the zod keys that validate them
+ * here rather than in each route: the `X-Request-Id` request and response headers, the 413 for
+ * a body over the limit, and the 503 when the database does not answer (every route but the probes). Header parameters get their usual spelling; the zod keys that validate them
  * must stay lower-case, since that is how Hono hands headers over.
  */
 export function withSharedBehaviour(doc: Document, maxBodyBytes: number): Document {
@@ -131,7 +132,7 @@ export function withSharedBehaviour(doc: Document, maxBodyBytes: number): Docume
     description: tooLarge.description,
     content: { "application/json": { ...tooLarge.content["application/json"], schema: { $ref: "#/components/schemas/Error" } } },
   };
-  for (const item of Object.values(doc.paths ?? {})) {
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
     for (const method of ["get", "put", "post", "delete", "patch"] as const) {
       const operation = item[method];
       if (!operation) continue;
@@ -141,12 +142,32 @@ export function withSharedBehaviour(doc: Document, maxBodyBytes: number): Docume
       operation.parameters = [...(operation.parameters ?? []), requestIdParameter];
       const responses = (operation.responses ??= {});
       if (operation.requestBody) responses["413"] ??= payloadTooLarge;
+      // The probes answer for the database themselves; every other route reaches it.
+      if (path !== "/health" && path !== "/ready") documentOutage(responses);
       for (const response of Object.values(responses)) {
         if ("description" in response) response.headers = { ...response.headers, "X-Request-Id": requestIdResponseHeader };
       }
     }
   }
   return doc;
+}
+
+type Responses = NonNullable<NonNullable<NonNullable<Document["paths"]>[string]["get"]>["responses"]>;
+
+/** Adds `database_unavailable` to a route's 503, or gives the route a 503 of its own. */
+function documentOutage(responses: Responses): void {
+  const example = { [DATABASE_UNAVAILABLE_ERROR.code]: { value: DATABASE_UNAVAILABLE_ERROR } };
+  const outage = responses["503"];
+  const json = outage && "content" in outage ? outage.content?.["application/json"] : undefined;
+  if (outage && "description" in outage && json) {
+    outage.description += " Or `database_unavailable`: the service's database did not answer.";
+    json.examples = { ...json.examples, ...example };
+    return;
+  }
+  responses["503"] = {
+    description: errorResponse("The service's database did not answer; try again.", DATABASE_UNAVAILABLE_ERROR).description,
+    content: { "application/json": { examples: example, schema: { $ref: "#/components/schemas/Error" } } },
+  };
 }
 
 const requestIdResponseHeader = {
