@@ -101,6 +101,15 @@ describe("bun auth/index.ts", () => {
     expect(stderr.trimEnd().split("\n")).toEqual([expect.stringContaining("AUTH_DATABASE_URL")]);
   });
 
+  test("with a LOGS_DIR it cannot write exits non-zero with one line naming the log file", async () => {
+    const notAFolder = `${mkdtempSync(`${tmpdir()}/auth-logs-file-`)}/file`;
+    await Bun.write(notAFolder, "");
+    const proc = start({ AUTH_DATABASE_URL: VALID.AUTH_DATABASE_URL, SECRET_KEY: SECRET, LOGS_DIR: notAFolder });
+    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    expect(code).toBe(1);
+    expect(stderr.trimEnd().split("\n")).toEqual([expect.stringContaining("cannot open the log file")]);
+  });
+
   test("with a valid environment serves /health, and on SIGTERM finishes in-flight requests and exits 0", async () => {
     const db = await testDatabase("auth");
     const probe = Bun.serve({ port: 0, fetch: () => new Response() });

@@ -30,13 +30,15 @@ export function runService<C extends SharedSettings>(service: {
     console.error(`${service.name}: ${error.message}`);
     process.exit(1);
   }
-  const log = new Logger({
-    file: `${config.LOGS_DIR}/${service.name}/${service.name}.log`,
-    maxBytes: config.LOG_MAX_BYTES,
-    maxFiles: config.LOG_MAX_FILES,
-    debug: config.IS_DEBUG,
-    stdout: true,
-  });
+  const file = `${config.LOGS_DIR}/${service.name}/${service.name}.log`;
+  let log: Logger;
+  try {
+    log = new Logger({ file, maxBytes: config.LOG_MAX_BYTES, maxFiles: config.LOG_MAX_FILES, debug: config.IS_DEBUG, stdout: true });
+  } catch (error) {
+    // Typically a host folder mounted at LOGS_DIR that the container's user may not write.
+    console.error(`${service.name}: cannot open the log file ${file}: ${(error as Error).message}`);
+    process.exit(1);
+  }
   const sql = connect(service.databaseUrl(config), { max: config.DB_POOL_MAX });
   const app = service.createApp({ sql, config, log });
   const served = serve({ fetch: app.fetch as never, port: service.port(config), close: () => sql.end({ timeout: 10 }) });
