@@ -210,6 +210,19 @@ describe("bun db/migrate.ts", () => {
     expect(second.stdout).toContain(`migrate auth: up to date (${files.length} migrations)`);
   });
 
+  test("a failing migration exits 1 with PostgreSQL's error and leaves nothing of that file behind", async () => {
+    const url = await freshDatabase();
+    const sql = pool(url);
+    // A table the first auth migration creates late in the file makes that file fail midway.
+    await sql`CREATE TABLE users (id int)`;
+    const result = await run(["auth"], { AUTH_DATABASE_URL: url });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^migrate auth: 0000_init\.sql failed: relation "users" already exists/);
+    expect(await appliedNames(sql)).toEqual([]);
+    // Its first statement created login_failures; the file's transaction took it back.
+    expect(await tableExists(sql, "login_failures")).toBe(false);
+  });
+
   test("a missing service argument or an unknown service exits 2", async () => {
     const none = await run([], {});
     expect(none.code).toBe(2);
