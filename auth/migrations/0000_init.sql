@@ -1,3 +1,9 @@
+-- The auth service's tables, drafted by drizzle-kit from auth/schema.ts.
+-- users: usernames are unique without regard to case (an expression index on lower(username)),
+-- emails are stored lower-cased (a CHECK) and unique; token_version is carried in every token,
+-- so bumping it on a password change revokes all earlier tokens at once.
+-- login_failures: one row per failed login, per account and per client address, so throttling
+-- holds across restarts and across instances; indexed for the per-key window count and purge.
 CREATE TABLE "login_failures" (
 	"id" bigserial PRIMARY KEY NOT NULL,
 	"scope" varchar(16) NOT NULL,
