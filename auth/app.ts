@@ -5,6 +5,7 @@ import type { Sql } from "../db/connect";
 import type { AuthConfig } from "./config";
 import { passwordRoutes } from "./password";
 import { registerRoutes } from "./register";
+import { passwordThrottle, type PasswordThrottle } from "./throttle";
 import { tokenRoutes } from "./token";
 import { tokenService, type AuthEnv, type TokenService } from "./tokens";
 import { verifyRoutes } from "./verify";
@@ -14,6 +15,7 @@ export interface AuthDeps {
   config: AuthConfig;
   log: Logger;
   tokens: TokenService;
+  throttle: PasswordThrottle;
 }
 
 const DESCRIPTION = `Registers users and issues JWT bearer tokens (OAuth2 password flow).
@@ -22,7 +24,7 @@ To try it: \`POST /register\`, then click **Authorize** and log in with the user
 A password change revokes every token issued before it.`;
 
 /** Builds the auth service from its dependencies, so that tests build one the same way. */
-export function createAuthApp(deps: Omit<AuthDeps, "tokens">): OpenAPIHono<AuthEnv> {
+export function createAuthApp(deps: Omit<AuthDeps, "tokens" | "throttle">): OpenAPIHono<AuthEnv> {
   const { sql, config, log } = deps;
   const app = createServiceApp<AuthEnv["Variables"]["user"]>({
     title: "Auth service",
@@ -36,7 +38,7 @@ export function createAuthApp(deps: Omit<AuthDeps, "tokens">): OpenAPIHono<AuthE
     tags: [{ name: "auth", description: "Register, log in, change the password, and what the transaction service asks." }],
     corsOrigins: config.CORS_ORIGINS,
   });
-  const full: AuthDeps = { ...deps, tokens: tokenService(sql, config) };
+  const full: AuthDeps = { ...deps, tokens: tokenService(sql, config), throttle: passwordThrottle(sql, config) };
   registerRoutes(app, full);
   tokenRoutes(app, full);
   passwordRoutes(app, full);

@@ -37,7 +37,7 @@ describe("per-account throttling (3 failures per account)", () => {
   let auth: RunningAuth;
   beforeAll(async () => {
     auth = await startAuthService({ LOGIN_MAX_FAILURES_PER_ACCOUNT: "3", LOGIN_MAX_FAILURES_PER_ADDRESS: "1000" });
-    for (const name of ["alice", "bob", "carol", "erin"]) await register(auth.url, name);
+    for (const name of ["alice", "bob", "carol", "erin", "gina"]) await register(auth.url, name);
   });
   afterAll(() => auth.stop());
 
@@ -45,6 +45,16 @@ describe("per-account throttling (3 failures per account)", () => {
     for (let i = 0; i < 3; i++) await fail(auth.url, "alice");
     expectThrottled(await login(auth.url, "alice", PASSWORD));
     expectThrottled(await login(auth.url, "alice", "wrong-password"));
+  });
+
+  test("wrong old passwords at /change-password are throttled too, and count against logins", async () => {
+    const token = (await login(auth.url, "gina", PASSWORD)).body.access_token as string;
+    const change = (old_password: string) =>
+      post(auth.url, "/change-password", { token, json: { old_password, new_password: "another-password-1" } });
+    for (let i = 0; i < 3; i++) expect((await change("wrong-password")).body.code).toBe("invalid_credentials");
+    // A stolen token must not allow unlimited guesses at the password: the right one waits too.
+    expectThrottled(await change(PASSWORD));
+    expectThrottled(await login(auth.url, "gina", PASSWORD));
   });
 
   test("failures by username, by email and in any case count against the same account", async () => {

@@ -1,11 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { getConnInfo } from "hono/bun";
 import { ApiError, fromZod } from "../common/errors";
 import { errorResponse, jsonResponse, validationResponse, LookupName } from "../common/openapi";
 import type { AuthDeps } from "./app";
+import { tooManyAttempts, tooManyAttemptsResponse } from "./throttle";
 import type { AuthEnv } from "./tokens";
-import { clearAccountFailures, recordFailure, retryAfterSeconds } from "./login-failures";
 import { findUserForLogin } from "./users";
 
 const TokenIn = z
@@ -51,13 +50,7 @@ const route = createRoute({
     }),
     415: errorResponse("The body is neither a form nor JSON.", { code: "unsupported_media_type", detail: "Unsupported media type" }),
     422: validationResponse,
-    429: {
-      ...errorResponse("Too many failed logins; the `Retry-After` header says how many seconds to wait.", {
-        code: "too_many_attempts",
-        detail: "Too many failed login attempts, try again later",
-      }),
-      headers: { "Retry-After": { description: "Seconds to wait before the next try.", schema: { type: "integer", example: 600 } } },
-    },
+    429: tooManyAttemptsResponse,
   },
 });
 
@@ -70,43 +63,29 @@ function credentials(c: Context<AuthEnv, "/token", { out: { json: z.infer<typeof
   throw fromZod(result.error!, "form", {});
 }
 
-export function tokenRoutes(app: OpenAPIHono<AuthEnv>, { sql, config, log, tokens }: AuthDeps) {
-  const limits = {
-    perAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
-    perAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
-    windowMinutes: config.LOGIN_FAILURE_WINDOW_MINUTES,
-  };
+export function tokenRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, tokens, throttle }: AuthDeps) {
   // An unknown user's password is checked against this hash, so that a login for a user who
   // does not exist costs the same argon2id work as one for a user who does.
   const dummyHash = Bun.password.hash(crypto.randomUUID(), "argon2id");
-
-  const clientAddress = (c: Context<AuthEnv>): string => {
-    const forwarded = config.TRUST_PROXY ? c.req.header("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
-    return (forwarded || getConnInfo(c).remote.address || "unknown").slice(0, 64);
-  };
 
   app.openapi(route, async (c) => {
     const { username, password } = credentials(c);
     const requestId = c.get("requestId");
     const user = await findUserForLogin(sql, username);
     // Lower-casing can lengthen a name ("İ" becomes two characters); the key column holds 320.
-    const account = user ? `user:${user.id}` : `name:${username.toLowerCase()}`.slice(0, 320);
-    const keys = { account, address: clientAddress(c) };
-
-    const wait = await retryAfterSeconds(sql, keys, limits);
+    const keys = throttle.keys(c, user ? `user:${user.id}` : `name:${username.toLowerCase()}`.slice(0, 320));
+    const wait = await throttle.retryAfter(keys);
     if (wait > 0) {
       log.warn("login_throttled", { request_id: requestId, user_id: user && String(user.id), retry_after_s: wait });
-      throw new ApiError(429, "too_many_attempts", "Too many failed login attempts, try again later", {
-        "Retry-After": String(wait),
-      });
+      throw tooManyAttempts(wait);
     }
     const valid = await Bun.password.verify(password, user?.password_hash ?? (await dummyHash));
     if (!user || !valid) {
-      await recordFailure(sql, keys, limits.windowMinutes);
+      await throttle.failed(keys);
       log.info("login_failed", { request_id: requestId, user_id: user && String(user.id), reason: user ? "wrong_password" : "unknown_user" });
       throw new ApiError(400, "invalid_credentials", "Incorrect username or password");
     }
-    await clearAccountFailures(sql, keys.account);
+    await throttle.succeeded(keys);
     c.set("userId", String(user.id));
     log.info("logged_in", { request_id: requestId, user_id: String(user.id) });
     return c.json(await tokens.issue(user), 200);
