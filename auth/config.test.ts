@@ -115,7 +115,8 @@ describe("bun auth/index.ts", () => {
     const probe = Bun.serve({ port: 0, fetch: () => new Response() });
     const port = probe.port!;
     await probe.stop();
-    const proc = start({ AUTH_DATABASE_URL: db.url, SECRET_KEY: SECRET, AUTH_SERVICE_PORT: String(port) });
+    const logsDir = mkdtempSync(`${tmpdir()}/auth-index-debug-`);
+    const proc = start({ AUTH_DATABASE_URL: db.url, SECRET_KEY: SECRET, AUTH_SERVICE_PORT: String(port), IS_DEBUG: "1", LOGS_DIR: logsDir });
     try {
       let health: Response | undefined;
       for (let i = 0; i < 100 && health?.status !== 200; i++) {
@@ -139,6 +140,12 @@ describe("bun auth/index.ts", () => {
       expect(await fetch(`http://127.0.0.1:${port}/health`).then(() => "answered", () => "refused")).toBe("refused");
       const [row] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM users`;
       expect(row!.n).toBe(5);
+      // IS_DEBUG=1 adds the configuration as a debug line, with the secret and the URL's credentials left out.
+      const log = await Bun.file(`${logsDir}/auth_service/auth_service.log`).text();
+      const configuration = log.split("\n").filter(Boolean).map((line) => JSON.parse(line)).find((line) => line.event === "configuration");
+      expect(configuration).toMatchObject({ level: "debug", SECRET_KEY: "[redacted]", AUTH_SERVICE_PORT: port });
+      expect(log).not.toContain(SECRET);
+      expect(log).not.toContain(db.url);
     } finally {
       proc.kill();
       await db.drop();

@@ -33,7 +33,7 @@ export function tokenService(sql: Sql, config: AuthConfig) {
     authenticate: createMiddleware<AuthEnv>(async (c, next) => {
       const claims = await verify(bearerToken(c.req.header("authorization")));
       const user = await findUserById(sql, claims.userId);
-      if (!user || user.token_version !== claims.version) throw unauthorized();
+      if (!user || user.token_version !== claims.version) throw unauthorized(undefined, undefined, user ? "revoked" : "unknown_user");
       c.set("userId", claims.userId);
       c.set("user", user);
       await next();

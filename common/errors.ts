@@ -13,13 +13,15 @@ export class ApiError extends Error {
     readonly code: string,
     readonly detail: string,
     readonly headers: Record<string, string> = {},
+    /** Why, for the debug log only; never sent, and never a token or a password. */
+    readonly reason?: string,
   ) {
     super(detail);
   }
 }
 
-export const unauthorized = (detail = "Could not validate credentials", code = "invalid_token") =>
-  new ApiError(401, code, detail, { "WWW-Authenticate": "Bearer" });
+export const unauthorized = (detail = "Could not validate credentials", code = "invalid_token", reason?: string) =>
+  new ApiError(401, code, detail, { "WWW-Authenticate": "Bearer" }, reason);
 
 export interface ValidationIssue {
   loc: (string | number)[];
@@ -100,9 +102,12 @@ export function errorHandler(log: Logger) {
   return (thrown: Error, c: Context): Response => {
     const error = thrown instanceof HTTPException ? fromHttpException(thrown) : thrown;
     if (error instanceof ValidationError) {
+      // Only where and what kind: the values themselves may be passwords.
+      log.debug("refused", { request_id: c.get("requestId"), status: 422, code: "validation_error", fields: error.issues.map((i) => i.loc.join(".")) });
       return c.json({ detail: error.issues, code: "validation_error" }, 422);
     }
     if (error instanceof ApiError) {
+      log.debug("refused", { request_id: c.get("requestId"), status: error.status, code: error.code, reason: error.reason });
       return c.json({ detail: error.detail, code: error.code }, error.status, error.headers);
     }
     const code = (error as { code?: unknown }).code;

@@ -1,7 +1,21 @@
 import { ConfigError } from "./config";
 import { Logger } from "./logger";
 import { exitOnSignals, serve } from "./server";
-import { connect, type Sql } from "../db/connect";
+import { connect, normalizeDatabaseUrl, type Sql } from "../db/connect";
+
+/** The settings as a debug line can show them: no secret, and a database URL as host and name only. */
+function redacted(config: object): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(config).map(([name, value]) => {
+      if (/SECRET|PASSWORD/.test(name)) return [name, "[redacted]"];
+      if (name.endsWith("_DATABASE_URL")) {
+        const url = new URL(normalizeDatabaseUrl(String(value)));
+        return [name, `${url.hostname}:${url.port || "5432"}${url.pathname}`];
+      }
+      return [name, value];
+    }),
+  );
+}
 
 interface SharedSettings {
   LOGS_DIR: string;
@@ -44,4 +58,5 @@ export function runService<C extends SharedSettings>(service: {
   const served = serve({ fetch: app.fetch as never, port: service.port(config), close: () => sql.end({ timeout: 10 }) });
   exitOnSignals(served, log);
   log.info("started", { service: service.name, port: served.port, docs: `http://localhost:${served.port}/docs` });
+  log.debug("configuration", redacted(config));
 }

@@ -22,6 +22,7 @@ export function authClient(options: { baseUrl: string; timeoutMs: number; log: L
   async function call(path: string, token: string, requestId: string, body?: unknown): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${token}`, "x-request-id": requestId };
     if (body !== undefined) headers["content-type"] = "application/json";
+    const started = performance.now();
     try {
       const response = await fetch(`${options.baseUrl}${path}`, {
         method: "POST",
@@ -29,6 +30,7 @@ export function authClient(options: { baseUrl: string; timeoutMs: number; log: L
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(options.timeoutMs),
       });
+      options.log.debug("auth_call", { request_id: requestId, path, status: response.status, duration_ms: Math.round(performance.now() - started) });
       if (response.status >= 500) throw new Error(`auth service answered ${response.status}`);
       return response;
     } catch (error) {
@@ -50,7 +52,7 @@ export function authClient(options: { baseUrl: string; timeoutMs: number; log: L
     /** The token's user; the auth service refuses revoked tokens, so this is never cached. */
     async verify(token: string, requestId: string): Promise<AuthUser> {
       const response = await call("/verify", token, requestId);
-      if (response.status === 401) throw unauthorized();
+      if (response.status === 401) throw unauthorized(undefined, undefined, "auth_service_refused");
       if (response.status !== 200) throw unavailable();
       return json<AuthUser>(response, requestId);
     },
