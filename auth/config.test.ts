@@ -2,6 +2,7 @@ import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { ConfigError } from "../common/config";
+import { freePort, healthy, until } from "../common/server";
 import { testDatabase } from "../db/testing";
 import { loadAuthConfig } from "./config";
 
@@ -112,18 +113,12 @@ describe("bun auth/index.ts", () => {
 
   test("with a valid environment serves /health, and on SIGTERM finishes in-flight requests and exits 0", async () => {
     const db = await testDatabase("auth");
-    const probe = Bun.serve({ port: 0, fetch: () => new Response() });
-    const port = probe.port!;
-    await probe.stop();
+    const port = freePort();
     const logsDir = mkdtempSync(`${tmpdir()}/auth-index-debug-`);
     const proc = start({ AUTH_DATABASE_URL: db.url, SECRET_KEY: SECRET, AUTH_SERVICE_PORT: String(port), IS_DEBUG: "1", LOGS_DIR: logsDir });
     try {
-      let health: Response | undefined;
-      for (let i = 0; i < 100 && health?.status !== 200; i++) {
-        health = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
-        if (health?.status !== 200) await Bun.sleep(100);
-      }
-      expect(await health?.json()).toEqual({ status: "ok" });
+      expect(await until(() => healthy(`http://127.0.0.1:${port}`), 10_000)).toBe(true);
+      expect(await (await fetch(`http://127.0.0.1:${port}/health`)).json()).toEqual({ status: "ok" });
       // Five registrations hash five passwords one after another on a small machine, so most
       // of them are still running when the signal arrives; none may be cut off.
       const inFlight = ["a", "b", "c", "d", "e"].map((name) =>

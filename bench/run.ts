@@ -1,6 +1,6 @@
 import { chmodSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { freePort } from "../common/server";
+import { freePort, healthy, until } from "../common/server";
 import { connect, ensureDatabase, withDatabase } from "../db/connect";
 import { startEmbedded } from "../db/embedded";
 import { migrate } from "../db/migrate";
@@ -22,11 +22,7 @@ const SECRET = "bench-secret-of-at-least-thirty-two-bytes";
 const root = `${import.meta.dir}/..`;
 
 async function waitForHealth(url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) return;
-    await Bun.sleep(100);
-  }
-  throw new Error(`${url} did not become healthy`);
+  if (!(await until(() => healthy(url), 10_000))) throw new Error(`${url} did not become healthy`);
 }
 
 const children: Bun.Subprocess[] = [];

@@ -3,6 +3,7 @@ import type { Subprocess } from "bun";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { resolve } from "node:path";
+import { healthy, until } from "../common/server";
 
 /**
  * Runs `bun run dev` the way a newcomer does, with no database URL and no secret, so it must
@@ -58,16 +59,12 @@ let stdout: Drained;
 let stderr: Drained;
 const tail = () => `\n--- stdout ---\n${stdout.text().slice(-3000)}\n--- stderr ---\n${stderr.text().slice(-3000)}`;
 
-async function answers(url: string): Promise<boolean> {
-  return fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  for (const end = Date.now() + timeoutMs; Date.now() < end; await Bun.sleep(200)) {
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const stopped = () => {
     if (dev.exitCode !== null) throw new Error(`bun run dev exited (${dev.exitCode}) while waiting for ${what}${tail()}`);
-    if (await check()) return;
-  }
-  throw new Error(`timed out waiting for ${what}${tail()}`);
+    return false;
+  };
+  if (!(await until(async () => stopped() || (await check()), timeoutMs, 200))) throw new Error(`timed out waiting for ${what}${tail()}`);
 }
 
 /**
@@ -121,7 +118,7 @@ async function call(url: string, init: RequestInit & { json?: unknown; token?: s
 test("bun run dev serves both services on a fresh machine and Ctrl-C leaves no process behind", async () => {
   dev = Bun.spawn(["bun", "run", "dev"], { cwd: root, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   [stdout, stderr] = [drain(dev.stdout), drain(dev.stderr)];
-  await waitFor("both /health", async () => (await answers(`${auth}/health`)) && (await answers(`${trans}/health`)), 90_000);
+  await waitFor("both /health", async () => (await healthy(auth)) && (await healthy(trans)), 90_000);
   // The database line is printed last, after both docs URLs.
   const databaseLine = /database: auth at 127\.0\.0\.1:(\d+)/;
   await waitFor("the URLs to be printed", async () => databaseLine.test(stdout.text()), 5_000);

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { healthy, until } from "../common/server";
 import { ensureDatabase, normalizeDatabaseUrl, withDatabase } from "../db/connect";
 import { startEmbedded, type EmbeddedServer } from "../db/embedded";
 
@@ -20,11 +21,6 @@ const transPort = Number(env.TRANS_SERVICE_PORT || 8001);
 let server: EmbeddedServer | undefined;
 const children: Subprocess[] = [];
 let stopping: Promise<void> | undefined;
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  for (const end = Date.now() + timeoutMs; Date.now() < end; await Bun.sleep(100)) if (await check()) return true;
-  return false;
-}
 
 function alive(pid: number): boolean {
   try {
@@ -112,8 +108,6 @@ async function secretKey(): Promise<string> {
 }
 
 const hostPort = (url: string) => new URL(normalizeDatabaseUrl(url)).host;
-const healthy = (port: number) =>
-  fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
 
 async function main(): Promise<void> {
   // As root, PostgreSQL runs as another user, who must be able to enter the data folder.
@@ -152,7 +146,7 @@ async function main(): Promise<void> {
   await Bun.write(pidFile, [process.pid, ...children.map((child) => child.pid)].join(" "));
   // A child that exits (a crash at startup, or a kill later) leaves dev useless, so it ends dev.
   const exited = Promise.race(children.map((child, i) => child.exited.then((code) => `${services[i]} service exited (code ${code}); see its output above`)));
-  const ready = until(async () => (await healthy(authPort)) && (await healthy(transPort)), 30_000);
+  const ready = until(async () => (await healthy(`http://127.0.0.1:${authPort}`)) && (await healthy(`http://127.0.0.1:${transPort}`)), 30_000);
   const problem = await Promise.race([ready.then((ok) => (ok ? null : "the services did not answer /health within 30 s")), exited]);
   if (problem) return stop(1, problem);
   console.log(`dev: auth service docs:        http://localhost:${authPort}/docs
