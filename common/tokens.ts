@@ -65,4 +65,3 @@ export function tokenVerifier(secret: string, algorithm: string) {
     return { userId: sub, version: ver as number };
   };
 }
-export type TokenVerifier = ReturnType<typeof tokenVerifier>;
