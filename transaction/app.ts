@@ -2,20 +2,13 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createServiceApp } from "../common/http";
 import type { Logger } from "../common/logger";
 import type { Sql } from "../db/connect";
-import { accountRoutes } from "./account-route";
-import { authClient, type AuthClient } from "./auth-client";
-import { authenticate, type TransactionEnv } from "./authenticate";
+import { accountRoutes } from "./account-routes";
+import { authClient } from "./auth-client";
+import { authenticate } from "./authenticate";
 import type { TransactionConfig } from "./config";
-import { historyRoutes } from "./history-route";
-import { transferRoutes } from "./transfer-route";
-
-export interface TransactionDeps {
-  sql: Sql;
-  config: TransactionConfig;
-  log: Logger;
-  auth: AuthClient;
-  authenticate: ReturnType<typeof authenticate>;
-}
+import type { TransactionDeps, TransactionEnv } from "./deps";
+import { historyRoutes } from "./history-routes";
+import { transferRoutes } from "./transfer-routes";
 
 const description = (tokenUrl: string) => `Moves money between registered users, exactly and all or nothing.
 

@@ -1,9 +1,7 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../common/http";
 import { bearerToken, tokenVerifier } from "../common/tokens";
-import type { AuthClient, AuthUser } from "./auth-client";
-
-export type TransactionEnv = AppEnv<AuthUser & { token: string }>;
+import type { AuthClient } from "./auth-client";
+import type { TransactionEnv } from "./deps";
 
 /**
  * A token that is malformed, expired, wrongly signed or of another algorithm is refused here

@@ -9,9 +9,9 @@ import {
   unauthorizedResponse,
   validationOrErrorResponse,
 } from "../common/openapi";
-import type { TransactionDeps } from "./app";
+import type { TransactionDeps } from "./deps";
 import { authUnavailableResponse } from "./auth-client";
-import type { TransactionEnv } from "./authenticate";
+import type { TransactionEnv } from "./deps";
 import { Amount, TransactionOut, transactionOut } from "./schemas";
 import { transferMoney } from "./transfers";
 

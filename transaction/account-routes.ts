@@ -1,9 +1,9 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { bearerSecurity, jsonResponse, unauthorizedResponse } from "../common/openapi";
 import { openAccount } from "./accounts";
-import type { TransactionDeps } from "./app";
+import type { TransactionDeps } from "./deps";
 import { authUnavailableResponse } from "./auth-client";
-import type { TransactionEnv } from "./authenticate";
+import type { TransactionEnv } from "./deps";
 import { toUnits } from "./money";
 
 const AccountOut = z

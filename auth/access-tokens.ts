@@ -1,11 +1,11 @@
 import { SignJWT } from "jose";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../common/http";
 import { unauthorized } from "../common/errors";
 import { bearerToken, secretKey, tokenVerifier } from "../common/tokens";
 import type { Sql } from "../db/connect";
 import type { AuthConfig } from "./config";
-import { findUserById, type UserWithSecrets } from "./users";
+import type { AuthEnv } from "./deps";
+import { findUserById } from "./users";
 
 /** Issuing and checking this service's tokens; the transaction service shares only the check. */
 export function tokenService(sql: Sql, config: AuthConfig) {
@@ -41,4 +41,3 @@ export function tokenService(sql: Sql, config: AuthConfig) {
   };
 }
 export type TokenService = ReturnType<typeof tokenService>;
-export type AuthEnv = AppEnv<UserWithSecrets>;

@@ -1,9 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { ApiError, unauthorized } from "../common/errors";
 import { bearerSecurity, errorResponse, jsonBody, jsonResponse, unauthorizedResponse, validationResponse } from "../common/openapi";
-import type { AuthDeps } from "./app";
+import type { AuthDeps } from "./deps";
 import { tooManyAttempts, tooManyAttemptsResponse } from "./throttle";
-import type { AuthEnv, TokenService } from "./tokens";
+import type { TokenService } from "./access-tokens";
+import type { AuthEnv } from "./deps";
 import { Password, UserOut } from "./schemas";
 import { changePasswordHash, publicUser } from "./users";
 

@@ -2,9 +2,9 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ApiError, fromZod } from "../common/errors";
 import { errorResponse, jsonResponse, validationResponse, LookupName } from "../common/openapi";
-import type { AuthDeps } from "./app";
+import type { AuthDeps } from "./deps";
 import { tooManyAttempts, tooManyAttemptsResponse } from "./throttle";
-import type { AuthEnv } from "./tokens";
+import type { AuthEnv } from "./deps";
 import { findUserForLogin } from "./users";
 
 const TokenIn = z
@@ -63,7 +63,7 @@ function credentials(c: Context<AuthEnv, "/token", { out: { json: z.infer<typeof
   throw fromZod(result.error!, "form", {});
 }
 
-export function tokenRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, tokens, throttle }: AuthDeps) {
+export function loginRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, tokens, throttle }: AuthDeps) {
   // An unknown user's password is checked against this hash, so that a login for a user who
   // does not exist costs the same argon2id work as one for a user who does.
   const dummyHash = Bun.password.hash(crypto.randomUUID(), "argon2id");

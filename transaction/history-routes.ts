@@ -1,8 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { bearerSecurity, jsonResponse, unauthorizedResponse, validationResponse } from "../common/openapi";
-import type { TransactionDeps } from "./app";
+import type { TransactionDeps } from "./deps";
 import { authUnavailableResponse } from "./auth-client";
-import type { TransactionEnv } from "./authenticate";
+import type { TransactionEnv } from "./deps";
 import { TransactionOut, transactionOut } from "./schemas";
 import { listTransfers } from "./transfers";
 

@@ -1,24 +1,9 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { ApiError } from "../common/errors";
 import { bearerSecurity, errorResponse, jsonBody, jsonResponse, unauthorizedResponse, validationResponse, LookupName } from "../common/openapi";
-import type { AuthDeps } from "./app";
-import type { AuthEnv, TokenService } from "./tokens";
-import { UserOut } from "./schemas";
-import { findUserByUsername, publicUser } from "./users";
-
-
-const verifyRoute = (tokens: TokenService) =>
-  createRoute({
-  method: "post",
-  path: "/verify",
-  operationId: "verify",
-  tags: ["auth"],
-  summary: "Who does this token belong to?",
-  description: "Answers the token's user, or 401 if the token is invalid, expired or revoked by a password change.",
-  security: bearerSecurity,
-  middleware: [tokens.authenticate],
-  responses: { 200: jsonResponse(UserOut, "The token is valid."), 401: unauthorizedResponse },
-});
+import type { TokenService } from "./access-tokens";
+import type { AuthDeps, AuthEnv } from "./deps";
+import { findUserByUsername } from "./users";
 
 const CheckUserIn = z
   .object({ username: LookupName.openapi({ example: "bob", description: "Found without regard to case." }) })
@@ -46,9 +31,7 @@ const checkUserRoute = (tokens: TokenService) =>
   },
 });
 
-export function verifyRoutes(app: OpenAPIHono<AuthEnv>, { sql, tokens }: AuthDeps) {
-  app.openapi(verifyRoute(tokens), async (c) => c.json(publicUser(c.get("user")), 200));
-
+export function checkUserRoutes(app: OpenAPIHono<AuthEnv>, { sql, tokens }: AuthDeps) {
   app.openapi(checkUserRoute(tokens), async (c) => {
     const user = await findUserByUsername(sql, c.req.valid("json").username);
     if (!user) throw new ApiError(404, "user_not_found", "User not found");

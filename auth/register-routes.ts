@@ -1,8 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { ApiError } from "../common/errors";
 import { errorResponse, jsonBody, jsonResponse, validationResponse } from "../common/openapi";
-import type { AuthDeps } from "./app";
-import type { AuthEnv } from "./tokens";
+import type { AuthDeps } from "./deps";
+import type { AuthEnv } from "./deps";
 import { Password, UserOut, Username } from "./schemas";
 import { DuplicateUser, insertUser, publicUser } from "./users";
 
