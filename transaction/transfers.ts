@@ -56,6 +56,8 @@ export async function transferMoney(sql: Sql, input: TransferInput): Promise<Tra
 export interface Page {
   skip: number;
   limit: number;
+  /** A keyset cursor: the page starts after this transfer (one of the user's) in newest-first order. */
+  beforeId?: bigint;
 }
 
 /**
@@ -66,7 +68,7 @@ export interface Page {
  * rows; the two short lists are merged, and only the rows of the page look up their usernames.
  * No transfer is in both lists (a CHECK forbids sending to oneself), so UNION ALL needs no
  * de-duplication. With 10,000 accounts and 20,000 transfers, ANALYZEd, PostgreSQL 15 and 18
- * both plan it as (see ledger.test.ts):
+ * both plan it as (see history-query.test.ts):
  *
  *   Subquery Scan on p
  *     Limit                                  (offset skip, the page)
@@ -80,23 +82,32 @@ export interface Page {
  *     SubPlan: Index Scan using accounts_pkey (sender's username, once per row of the page)
  *     SubPlan: Index Scan using accounts_pkey (receiver's username, once per row of the page)
  *
- * When the window is larger than the account's whole history, a side may read its index as a
- * bitmap and sort those few rows instead. Either way the cost grows with skip + limit and the
- * account's own history, never with the size of either table.
+ * So the cost grows with skip + limit, never with the size of either table. With `beforeId`,
+ * the cursor's (created_at, id) is read once by primary key (and only if the transfer is the
+ * user's own), and each index scan starts right after it: `(created_at, id) < (…)` is a row
+ * comparison on the index's own columns, in its own order, so it is an Index Cond and the
+ * scan reads no row before the cursor. A page by cursor therefore costs the same at any depth.
  */
 export function historyQuery(sql: Sql, uid: bigint, page: Page): postgres.PendingQuery<TransferRow[]> {
   const windowSize = BigInt(page.skip) + BigInt(page.limit);
+  const after = (side: postgres.PendingQuery<postgres.Row[]>) =>
+    page.beforeId === undefined
+      ? sql``
+      : sql`AND (created_at, id) < (
+          (SELECT c.created_at FROM transfers c WHERE c.id = ${page.beforeId}::bigint AND ${side} IN (c.sender_id, c.receiver_id)),
+          (SELECT c.id FROM transfers c WHERE c.id = ${page.beforeId}::bigint AND ${side} IN (c.sender_id, c.receiver_id)))`;
+  const me = () => sql`(SELECT id FROM accounts WHERE uid = ${uid}::bigint)`;
   return sql<TransferRow[]>`
     WITH mine AS (
       (SELECT id, sender_id, receiver_id, amount, created_at
        FROM transfers
-       WHERE sender_id = (SELECT id FROM accounts WHERE uid = ${uid}::bigint)
+       WHERE sender_id = ${me()} ${after(me())}
        ORDER BY created_at DESC, id DESC
        LIMIT ${windowSize}::bigint)
       UNION ALL
       (SELECT id, sender_id, receiver_id, amount, created_at
        FROM transfers
-       WHERE receiver_id = (SELECT id FROM accounts WHERE uid = ${uid}::bigint)
+       WHERE receiver_id = ${me()} ${after(me())}
        ORDER BY created_at DESC, id DESC
        LIMIT ${windowSize}::bigint)
     ), page AS (
@@ -114,4 +125,12 @@ export function historyQuery(sql: Sql, uid: bigint, page: Page): postgres.Pendin
 /** A page of the user's history; a user who has never had an account gets []. */
 export async function listTransfers(sql: Sql, uid: bigint, page: Page): Promise<TransferRow[]> {
   return await historyQuery(sql, uid, page);
+}
+
+/** Whether the transfer is one the user sent or received: a cursor must be, or it is refused. */
+export async function isOwnTransfer(sql: Sql, uid: bigint, transferId: bigint): Promise<boolean> {
+  const [row] = await sql`
+    SELECT 1 AS found FROM transfers t JOIN accounts a ON a.id IN (t.sender_id, t.receiver_id)
+    WHERE t.id = ${transferId}::bigint AND a.uid = ${uid}::bigint`;
+  return row !== undefined;
 }
