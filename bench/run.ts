@@ -106,7 +106,7 @@ request = function()
 end`;
   const pgbenchScript = `\\set s random(1, ${USERS})
 \\set r 1 + ((:s + random(1, ${USERS - 1}) - 1) % ${USERS})
-SELECT * FROM transfer_money(:s, 'bench' || :s, :r, 'bench' || :r, 1, 100000000000, NULL, NULL);
+SELECT * FROM transfer_money(:s, 'bench' || :s, :r, 'bench' || :r, 1, 100000000000, NULL, NULL, interval '24 hours');
 `;
 
   const load = { seconds: SECONDS, connections: CONNECTIONS };

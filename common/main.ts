@@ -1,7 +1,7 @@
 import { ConfigError } from "./config";
 import { Logger } from "./logger";
-import { exitOnSignals, serve } from "./server";
-import { connect, normalizeDatabaseUrl, type Sql } from "../db/connect";
+import { exitOnSignals, serve, type AppDeps } from "./server";
+import { connect, normalizeDatabaseUrl } from "../db/connect";
 
 /** The settings as a debug line can show them: no secret, and a database URL as host and name only. */
 function redacted(config: object): Record<string, unknown> {
@@ -34,7 +34,7 @@ export function runService<C extends SharedSettings>(service: {
   loadConfig: () => C;
   databaseUrl: (config: C) => string;
   port: (config: C) => number;
-  createApp: (deps: { sql: Sql; config: C; log: Logger }) => { fetch: (request: Request, env: never) => Response | Promise<Response> };
+  createApp: (deps: AppDeps<C>) => { fetch: (request: Request, env: never) => Response | Promise<Response> };
 }): void {
   let config: C;
   try {
@@ -54,8 +54,13 @@ export function runService<C extends SharedSettings>(service: {
     process.exit(1);
   }
   const sql = connect(service.databaseUrl(config), { max: config.DB_POOL_MAX });
-  const app = service.createApp({ sql, config, log });
-  const served = serve({ fetch: app.fetch as never, port: service.port(config), close: () => sql.end({ timeout: 10 }) });
+  const stops: (() => Promise<void>)[] = [];
+  const app = service.createApp({ sql, config, log, onShutdown: (stop) => stops.push(stop) });
+  const close = async () => {
+    await Promise.all(stops.map((stop) => stop()));
+    await sql.end({ timeout: 10 });
+  };
+  const served = serve({ fetch: app.fetch as never, port: service.port(config), close });
   exitOnSignals(served, log);
   log.info("started", { service: service.name, port: served.port, docs: `http://localhost:${served.port}/docs` });
   log.debug("configuration", redacted(config));

@@ -1,10 +1,9 @@
 import { expect } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import type { Sql } from "../db/connect";
 import type { TestDatabase } from "../db/testing";
 import { Logger } from "./logger";
-import { serve } from "./server";
+import { serve, type AppDeps } from "./server";
 
 /** What the tests of both services share: a service really serving HTTP, and how to call it. */
 
@@ -22,14 +21,16 @@ export function serveForTest<C extends { LOGS_DIR: string; LOG_MAX_BYTES: number
   name: "auth_service" | "transaction_service";
   db: TestDatabase;
   config: C;
-  createApp: (deps: { sql: Sql; config: C; log: Logger }) => { fetch: (request: Request, env: never) => Response | Promise<Response> };
+  createApp: (deps: AppDeps<C>) => { fetch: (request: Request, env: never) => Response | Promise<Response> };
   port?: number;
 }): ServedForTest {
   const { name, db, config } = options;
   const logFile = `${config.LOGS_DIR}/${name}/${name}.log`;
   const log = new Logger({ file: logFile, maxBytes: config.LOG_MAX_BYTES, maxFiles: 2, debug: true, stdout: false });
-  const app = options.createApp({ sql: db.sql, config, log });
-  const served = serve({ fetch: app.fetch as never, port: options.port ?? 0, close: async () => {} });
+  const stops: (() => Promise<void>)[] = [];
+  const app = options.createApp({ sql: db.sql, config, log, onShutdown: (stop) => stops.push(stop) });
+  const close = async () => void (await Promise.all(stops.map((stop) => stop())));
+  const served = serve({ fetch: app.fetch as never, port: options.port ?? 0, close });
   return {
     url: `http://127.0.0.1:${served.port}`,
     logFile,

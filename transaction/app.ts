@@ -1,13 +1,13 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createServiceApp } from "../common/http";
-import type { Logger } from "../common/logger";
-import type { Sql } from "../db/connect";
+import type { AppDeps } from "../common/server";
 import { accountRoutes } from "./account-routes";
 import { authClient } from "./auth-client";
 import { authenticate } from "./authenticate";
 import type { TransactionConfig } from "./config";
 import type { TransactionDeps, TransactionEnv } from "./deps";
 import { historyRoutes } from "./history-routes";
+import { DEFAULT_PURGE, startKeyPurge } from "./key-purge";
 import { transferRoutes } from "./transfer-routes";
 
 const description = (tokenUrl: string) => `Moves money between registered users, exactly and all or nothing.
@@ -24,7 +24,7 @@ Amounts are JSON numbers with at most two decimals. Every account starts with th
 balance when first used. Send an \`Idempotency-Key\` header to make a retried transfer safe.`;
 
 /** Builds the transaction service from its dependencies, so that tests build one the same way. */
-export function createTransactionApp(deps: { sql: Sql; config: TransactionConfig; log: Logger }): OpenAPIHono<TransactionEnv> {
+export function createTransactionApp(deps: AppDeps<TransactionConfig>): OpenAPIHono<TransactionEnv> {
   const { sql, config, log } = deps;
   const app = createServiceApp<TransactionEnv["Variables"]["user"]>({
     title: "Transaction service",
@@ -38,7 +38,9 @@ export function createTransactionApp(deps: { sql: Sql; config: TransactionConfig
     tags: [{ name: "transactions", description: "Send money, list your transfers, see your balance. Every route needs a token." }],
   });
   const auth = authClient({ baseUrl: config.AUTH_SERVICE_URL, timeoutMs: config.AUTH_TIMEOUT_MS, log });
-  const full: TransactionDeps = { ...deps, auth, authenticate: authenticate(auth, config.SECRET_KEY, config.ALGORITHM) };
+  // Only an app whose shutdown can stop the purge runs it (a test's bare app runs none).
+  deps.onShutdown?.(startKeyPurge(sql, log, { ...DEFAULT_PURGE, retentionHours: config.IDEMPOTENCY_KEY_RETENTION_HOURS }).stop);
+  const full: TransactionDeps = { sql, config, log, auth, authenticate: authenticate(auth, config.SECRET_KEY, config.ALGORITHM) };
   transferRoutes(app, full);
   historyRoutes(app, full);
   accountRoutes(app, full);

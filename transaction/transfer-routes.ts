@@ -103,6 +103,7 @@ export function transferRoutes(app: OpenAPIHono<TransactionEnv>, deps: Transacti
         openingMinor: config.DEFAULT_BALANCE,
         key: key ?? null,
         requestHash: requestHash(receiver_username, amountMinor),
+        keyRetentionHours: config.IDEMPOTENCY_KEY_RETENTION_HOURS,
       });
     // The receiver is first looked for among this service's accounts, inside the same call;
     // the auth service is asked only about a receiver this service has never seen.

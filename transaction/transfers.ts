@@ -25,6 +25,8 @@ export interface TransferInput {
   key: string | null;
   /** A hash of the request, so that a key reused with another body is told apart from a retry. */
   requestHash: string;
+  /** How long a key replays its transfer; an older one is treated as absent. */
+  keyRetentionHours: number;
 }
 
 export type TransferResult =
@@ -34,7 +36,7 @@ export type TransferResult =
 type FunctionRow = { outcome: TransferResult["outcome"] } & TransferRow;
 
 /**
- * Makes the transfer in one round trip: transfer_money (migration 0001) checks the key, finds a
+ * Makes the transfer in one round trip: transfer_money (migrations 0001, 0003) checks the key, finds a
  * receiver given by name, opens both accounts on first use, locks them in a fixed order and
  * checks the balance before it writes anything. Refusals come back as outcomes; only a bug or an outage throws.
  */
@@ -45,7 +47,8 @@ export async function transferMoney(sql: Sql, input: TransferInput): Promise<Tra
       ${input.senderUid}::bigint, ${input.senderUsername}::text,
       ${input.receiverUid}::bigint, ${input.receiverUsername}::text,
       ${input.amountMinor}::bigint, ${input.openingMinor}::bigint,
-      ${input.key}::text, ${input.requestHash}::text
+      ${input.key}::text, ${input.requestHash}::text,
+      make_interval(hours => ${input.keyRetentionHours}::int)
     )`;
   if (!row) throw new Error("transfer_money returned no row");
   const { outcome, ...transfer } = row;
