@@ -2,13 +2,12 @@ import { SignJWT } from "jose";
 import { createMiddleware } from "hono/factory";
 import { unauthorized } from "../common/errors";
 import { bearerToken, secretKey, tokenVerifier } from "../common/tokens";
-import type { Sql } from "../db/connect";
 import type { AuthConfig } from "./config";
 import type { AuthEnv } from "./deps";
-import { findUserById } from "./users";
+import type { VerifyCache } from "./verify-cache";
 
 /** Issuing and checking this service's tokens; the transaction service shares only the check. */
-export function tokenService(sql: Sql, config: AuthConfig) {
+export function tokenService(config: AuthConfig, cache: VerifyCache) {
   const key = secretKey(config.SECRET_KEY, config.ALGORITHM);
   const verify = tokenVerifier(config.SECRET_KEY, config.ALGORITHM);
   const expiresInSeconds = config.ACCESS_TOKEN_EXPIRE_MINUTES * 60;
@@ -26,13 +25,13 @@ export function tokenService(sql: Sql, config: AuthConfig) {
 
     /**
      * Route middleware that puts the caller's user in `c.var.user`: signature and expiry first,
-     * then one lookup by primary key that also refuses a token issued before the last password
-     * change. It runs before body validation, so a request without a valid token is a 401
+     * then the user's token version (from memory, kept exact by LISTEN/NOTIFY, or else one read
+     * by primary key), which refuses a token issued before the last password change. It runs before body validation, so a request without a valid token is a 401
      * whatever its body, as in the original.
      */
     authenticate: createMiddleware<AuthEnv>(async (c, next) => {
       const claims = await verify(bearerToken(c.req.header("authorization")));
-      const user = await findUserById(sql, claims.userId);
+      const user = await cache.user(claims.userId);
       if (!user || user.token_version !== claims.version) throw unauthorized(undefined, undefined, user ? "revoked" : "unknown_user");
       c.set("userId", claims.userId);
       c.set("user", user);

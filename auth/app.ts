@@ -1,12 +1,15 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createServiceApp } from "../common/http";
+import type { AppDeps } from "../common/server";
 import { tokenService } from "./access-tokens";
 import { checkUserRoutes } from "./check-user-routes";
+import type { AuthConfig } from "./config";
 import type { AuthDeps, AuthEnv } from "./deps";
 import { loginRoutes } from "./login-routes";
 import { passwordRoutes } from "./password-routes";
 import { registerRoutes } from "./register-routes";
 import { passwordThrottle } from "./throttle";
+import { verifyCache, type VerifyCache } from "./verify-cache";
 import { verifyRoutes } from "./verify-routes";
 
 const DESCRIPTION = `Registers users and issues JWT bearer tokens (OAuth2 password flow).
@@ -14,8 +17,11 @@ const DESCRIPTION = `Registers users and issues JWT bearer tokens (OAuth2 passwo
 To try it: \`POST /register\`, then click **Authorize** and log in with the username and password.
 A password change revokes every token issued before it.`;
 
-/** Builds the auth service from its dependencies, so that tests build one the same way. */
-export function createAuthApp(deps: Omit<AuthDeps, "tokens" | "throttle">): OpenAPIHono<AuthEnv> {
+/**
+ * Builds the auth service from its dependencies, so that tests build one the same way. `cache`
+ * is given by tests that look into it; otherwise the app makes its own.
+ */
+export function createAuthApp(deps: AppDeps<AuthConfig> & { cache?: VerifyCache }): OpenAPIHono<AuthEnv> {
   const { sql, config, log } = deps;
   const app = createServiceApp<AuthEnv["Variables"]["user"]>({
     title: "Auth service",
@@ -29,7 +35,8 @@ export function createAuthApp(deps: Omit<AuthDeps, "tokens" | "throttle">): Open
     tags: [{ name: "auth", description: "Register, log in, change the password, and what the transaction service asks." }],
     corsOrigins: config.CORS_ORIGINS,
   });
-  const full: AuthDeps = { ...deps, tokens: tokenService(sql, config), throttle: passwordThrottle(sql, config) };
+  const cache = deps.cache ?? verifyCache({ sql, log, maxEntries: config.VERIFY_CACHE_SIZE, onShutdown: deps.onShutdown });
+  const full: AuthDeps = { sql, config, log, cache, tokens: tokenService(config, cache), throttle: passwordThrottle(sql, config) };
   registerRoutes(app, full);
   loginRoutes(app, full);
   passwordRoutes(app, full);

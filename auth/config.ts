@@ -10,6 +10,8 @@ const schema = z
     LOGIN_MAX_FAILURES_PER_ACCOUNT: integer(10),
     LOGIN_MAX_FAILURES_PER_ADDRESS: integer(200),
     LOGIN_FAILURE_WINDOW_MINUTES: integer(15),
+    /** How many users each instance keeps in memory for /verify (see verify-cache.ts). */
+    VERIFY_CACHE_SIZE: integer(10_000),
     /** Behind a reverse proxy, the client address is the first X-Forwarded-For entry. */
     TRUST_PROXY: flag,
     /** Origins whose pages (the transaction service's Swagger UI) may call this service. */

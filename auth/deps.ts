@@ -4,7 +4,8 @@ import type { Sql } from "../db/connect";
 import type { TokenService } from "./access-tokens";
 import type { AuthConfig } from "./config";
 import type { PasswordThrottle } from "./throttle";
-import type { UserWithSecrets } from "./users";
+import type { VerifiedUser } from "./users";
+import type { VerifyCache } from "./verify-cache";
 
 /** What every route of the auth service is built from; `app.ts` assembles it. */
 export interface AuthDeps {
@@ -13,6 +14,7 @@ export interface AuthDeps {
   log: Logger;
   tokens: TokenService;
   throttle: PasswordThrottle;
+  cache: VerifyCache;
 }
 
-export type AuthEnv = AppEnv<UserWithSecrets>;
+export type AuthEnv = AppEnv<VerifiedUser>;

@@ -6,7 +6,7 @@ import { tooManyAttempts, tooManyAttemptsResponse } from "./throttle";
 import type { TokenService } from "./access-tokens";
 import type { AuthEnv } from "./deps";
 import { Password, UserOut } from "./schemas";
-import { changePasswordHash, publicUser } from "./users";
+import { changePasswordHash, findUserById, publicUser } from "./users";
 
 const ChangePasswordIn = z
   .object({
@@ -37,9 +37,12 @@ const passwordRoute = (tokens: TokenService) =>
   },
 });
 
-export function passwordRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, tokens, throttle }: AuthDeps) {
+export function passwordRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, tokens, throttle, cache }: AuthDeps) {
   app.openapi(passwordRoute(tokens), async (c) => {
-    const user = c.get("user");
+    // The hash is read here, not kept with the user in memory; the version guard below still
+    // refuses the change if another one revoked this token meanwhile.
+    const user = await findUserById(sql, c.get("user").id);
+    if (!user) throw unauthorized(undefined, undefined, "unknown_user");
     const { old_password, new_password } = c.req.valid("json");
     const keys = throttle.keys(c, `user:${user.id}`);
     const wait = await throttle.retryAfter(keys);
@@ -54,7 +57,10 @@ export function passwordRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, tokens, th
     }
     await throttle.succeeded(keys);
     const passwordHash = await Bun.password.hash(new_password, "argon2id");
-    const changed = await changePasswordHash(sql, { id: user.id, tokenVersion: user.token_version, passwordHash });
+    const changed = await changePasswordHash(sql, { id: user.id, tokenVersion: c.get("user").token_version, passwordHash });
+    // Before answering: this instance must refuse the old tokens from now on, not from when
+    // its own notification comes back.
+    cache.changed(user.id);
     // No row: another change with this same token won the race and revoked it.
     if (!changed) throw unauthorized();
     log.info("password_changed", { request_id: c.get("requestId"), user_id: String(user.id) });
