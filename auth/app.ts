@@ -1,10 +1,11 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createServiceApp } from "../common/http";
+import type { AppEnv } from "../common/request-context";
 import type { AppDeps } from "../common/server";
 import { tokenService } from "./access-tokens";
 import { checkUserRoutes } from "./check-user-routes";
 import type { AuthConfig } from "./config";
-import type { AuthDeps, AuthEnv } from "./deps";
+import type { AuthDeps } from "./deps";
 import { loginRoutes } from "./login-routes";
 import { passwordRoutes } from "./password-routes";
 import { registerRoutes } from "./register-routes";
@@ -21,9 +22,9 @@ A password change revokes every token issued before it.`;
  * Builds the auth service from its dependencies, so that tests build one the same way. `cache`
  * is given by tests that look into it; otherwise the app makes its own.
  */
-export function createAuthApp(deps: AppDeps<AuthConfig> & { cache?: VerifyCache }): OpenAPIHono<AuthEnv> {
+export function createAuthApp(deps: AppDeps<AuthConfig> & { cache?: VerifyCache }): OpenAPIHono<AppEnv> {
   const { sql, config, log } = deps;
-  const app = createServiceApp<AuthEnv["Variables"]["user"]>({
+  const app = createServiceApp({
     title: "Auth service",
     description: DESCRIPTION,
     log,

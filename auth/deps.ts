@@ -1,10 +1,8 @@
-import type { AppEnv } from "../common/http";
 import type { Logger } from "../common/logger";
 import type { Sql } from "../db/connect";
 import type { TokenService } from "./access-tokens";
 import type { AuthConfig } from "./config";
 import type { PasswordThrottle } from "./throttle";
-import type { VerifiedUser } from "./users";
 import type { VerifyCache } from "./verify-cache";
 
 /** What every route of the auth service is built from; `app.ts` assembles it. */
@@ -16,5 +14,3 @@ export interface AuthDeps {
   throttle: PasswordThrottle;
   cache: VerifyCache;
 }
-
-export type AuthEnv = AppEnv<VerifiedUser>;

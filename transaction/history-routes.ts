@@ -1,9 +1,9 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { ValidationError } from "../common/errors";
-import { bearerSecurity, jsonResponse, unauthorizedResponse, validationResponse } from "../common/openapi";
+import { bearerSecurity, jsonResponse } from "../common/openapi";
+import type { AppEnv } from "../common/request-context";
+import { declareRoute } from "../common/route";
 import type { TransactionDeps } from "./deps";
-import { authUnavailableResponse } from "./auth-client";
-import type { TransactionEnv } from "./deps";
 import { TransactionOut, transactionOut } from "./schemas";
 import { isOwnTransfer, listTransfers } from "./transfers";
 
@@ -56,7 +56,7 @@ const query = (defaultLimit: number) =>
   });
 
 const route = (deps: TransactionDeps) =>
-  createRoute({
+  declareRoute({
     method: "get",
     path: "/transactions",
     operationId: "listTransactions",
@@ -66,17 +66,12 @@ const route = (deps: TransactionDeps) =>
       "Ties in time are ordered by id, newest first. A user who has never had an account gets `[]`. To page deep " +
       "into a long history, pass the last `id` of a page as `before_id` to get the next one; `skip` costs more the deeper it goes.",
     security: bearerSecurity,
-    middleware: [deps.authenticate],
+    middleware: deps.authenticate,
     request: { query: query(deps.config.TRANSACTIONS_DEFAULT_LIMIT) },
-    responses: {
-      200: jsonResponse(z.array(TransactionOut), "A page of transfers."),
-      401: unauthorizedResponse,
-      422: validationResponse,
-      503: authUnavailableResponse,
-    },
+    responses: { 200: jsonResponse(z.array(TransactionOut), "A page of transfers.") },
   });
 
-export function historyRoutes(app: OpenAPIHono<TransactionEnv>, deps: TransactionDeps) {
+export function historyRoutes(app: OpenAPIHono<AppEnv>, deps: TransactionDeps) {
   app.openapi(route(deps), async (c) => {
     const { skip, limit, before_id: beforeId } = c.req.valid("query");
     const uid = BigInt(c.get("user").id);
