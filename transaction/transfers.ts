@@ -70,47 +70,52 @@ export interface Page {
  * Each side of the UNION ALL is a range scan of its history index that stops after skip + limit
  * rows; the two short lists are merged, and only the rows of the page look up their usernames.
  * No transfer is in both lists (a CHECK forbids sending to oneself), so UNION ALL needs no
- * de-duplication. With 10,000 accounts and 20,000 transfers, ANALYZEd, PostgreSQL 15 and 18
- * both plan it as (see history-query.test.ts):
+ * de-duplication. With 10,000 accounts and 20,000 transfers, or 1,000,000 transfers, ANALYZEd,
+ * PostgreSQL 15 and 18 both plan it as (see history-query.test.ts):
  *
  *   Subquery Scan on p
+ *     CTE me: Index Scan using accounts_uid_key (uid = $1), once
+ *     CTE cursor: Index Scan using transfers_pkey (id = before_id), once, only with a cursor
  *     Limit                                  (offset skip, the page)
  *       Merge Append (created_at DESC, id DESC)
  *         Limit                              (skip + limit)
- *           InitPlan: Index Scan using accounts_uid_key (uid = $1)
- *           Index Scan using transfers_sender_history_idx (sender_id = InitPlan)
+ *           Index Scan using transfers_sender_history_idx
+ *             Index Cond: sender_id = me [AND ROW(created_at, id) < ROW(cursor)]
  *         Limit
- *           InitPlan: Index Scan using accounts_uid_key (uid = $1)
- *           Index Scan using transfers_receiver_history_idx (receiver_id = InitPlan)
+ *           Index Scan using transfers_receiver_history_idx
+ *             Index Cond: receiver_id = me [AND ROW(created_at, id) < ROW(cursor)]
  *     SubPlan: Index Scan using accounts_pkey (sender's username, once per row of the page)
  *     SubPlan: Index Scan using accounts_pkey (receiver's username, once per row of the page)
  *
  * So the cost grows with skip + limit, never with the size of either table. With `beforeId`,
- * the cursor's (created_at, id) is read once by primary key (and only if the transfer is the
- * user's own), and each index scan starts right after it: `(created_at, id) < (…)` is a row
- * comparison on the index's own columns, in its own order, so it is an Index Cond and the
- * scan reads no row before the cursor. A page by cursor therefore costs the same at any depth.
+ * the cursor's (created_at, id) is read once by primary key, and only if the transfer is the
+ * user's own; `(created_at, id) < (…)` is a row comparison on the index's own columns, in its
+ * own order, so it is part of the Index Cond and each scan starts right after the cursor,
+ * reading no row before it: a page by cursor costs the same at any depth.
  */
 export function historyQuery(sql: Sql, uid: bigint, page: Page): postgres.PendingQuery<TransferRow[]> {
   const windowSize = BigInt(page.skip) + BigInt(page.limit);
-  const after = (side: postgres.PendingQuery<postgres.Row[]>) =>
+  // Without a cursor the CTE finds nothing and is never read; with one, it is read once.
+  const after =
     page.beforeId === undefined
       ? sql``
-      : sql`AND (created_at, id) < (
-          (SELECT c.created_at FROM transfers c WHERE c.id = ${page.beforeId}::bigint AND ${side} IN (c.sender_id, c.receiver_id)),
-          (SELECT c.id FROM transfers c WHERE c.id = ${page.beforeId}::bigint AND ${side} IN (c.sender_id, c.receiver_id)))`;
-  const me = () => sql`(SELECT id FROM accounts WHERE uid = ${uid}::bigint)`;
+      : sql`AND (created_at, id) < ((SELECT created_at FROM cursor), (SELECT id FROM cursor))`;
   return sql<TransferRow[]>`
-    WITH mine AS (
+    WITH me AS MATERIALIZED (
+      SELECT id FROM accounts WHERE uid = ${uid}::bigint
+    ), cursor AS MATERIALIZED (
+      SELECT c.created_at, c.id FROM transfers c, me
+      WHERE c.id = ${page.beforeId ?? null}::bigint AND me.id IN (c.sender_id, c.receiver_id)
+    ), mine AS (
       (SELECT id, sender_id, receiver_id, amount, created_at
        FROM transfers
-       WHERE sender_id = ${me()} ${after(me())}
+       WHERE sender_id = (SELECT id FROM me) ${after}
        ORDER BY created_at DESC, id DESC
        LIMIT ${windowSize}::bigint)
       UNION ALL
       (SELECT id, sender_id, receiver_id, amount, created_at
        FROM transfers
-       WHERE receiver_id = ${me()} ${after(me())}
+       WHERE receiver_id = (SELECT id FROM me) ${after}
        ORDER BY created_at DESC, id DESC
        LIMIT ${windowSize}::bigint)
     ), page AS (
