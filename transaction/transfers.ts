@@ -23,8 +23,8 @@ export interface TransferInput {
   openingMinor: bigint;
   /** The client's Idempotency-Key, scoped to the sender, or null. */
   key: string | null;
-  /** A hash of the request, so that a key reused with another body is told apart from a retry. */
-  requestHash: string;
+  /** A hash of the request, so that a key reused with another body is told apart from a retry (with a key only). */
+  requestHash: string | null;
   /** How long a key replays its transfer; an older one is treated as absent. */
   keyRetentionHours: number;
 }
