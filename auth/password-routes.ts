@@ -16,7 +16,7 @@ const ChangePasswordIn = z
   })
   .openapi("ChangePasswordIn");
 
-const passwordRoute = (tokens: TokenService) =>
+const route = (tokens: TokenService) =>
   declareRoute({
   method: "post",
   path: "/change-password",
@@ -34,7 +34,7 @@ const passwordRoute = (tokens: TokenService) =>
 });
 
 export function passwordRoutes(app: OpenAPIHono<AppEnv>, { sql, log, tokens, throttle, cache }: AuthDeps) {
-  app.openapi(passwordRoute(tokens), async (c) => {
+  app.openapi(route(tokens), async (c) => {
     // The hash is read here, not kept with the user in memory; the version guard below still
     // refuses the change if another one revoked this token meanwhile.
     const user = await findUserById(sql, c.get("user").id);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { Logger } from "../common/logger";
-import { serve, until } from "../common/server";
+import { serve } from "../common/server";
+import { until } from "../scripts/processes";
 import { tempLogsDir } from "../common/testing";
 import { connect } from "../db/connect";
 import { tokenService } from "./access-tokens";

@@ -43,6 +43,7 @@ const query = (defaultLimit: number) =>
       .transform(BigInt)
       .refine((id) => id <= MAX_ID, "must be a transfer id (a positive integer)")
       .optional()
+      // No `example`: Swagger UI's "Try it out" would send it, and 1234 is nobody's cursor.
       .openapi({
         type: "integer",
         format: "int64",
@@ -51,7 +52,6 @@ const query = (defaultLimit: number) =>
           "Keyset cursor: the `id` of one of your transfers (the last of the previous page); the page starts right " +
           "after it, newest first. Costs the same at any depth, unlike a large `skip`, and a transfer made meanwhile " +
           "does not shift the pages. `skip` still applies after the cursor.",
-        example: 1234,
       }),
   });
 

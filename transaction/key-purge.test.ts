@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { Logger } from "../common/logger";
-import { until } from "../common/server";
+import { until } from "../scripts/processes";
 import { connect, type Sql } from "../db/connect";
 import { testDatabase, type TestDatabase } from "../db/testing";
 import { loadTransactionConfig } from "./config";
