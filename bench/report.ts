@@ -40,18 +40,50 @@ export function report({ machine, postgres, seconds, rounds, summary: s, rss }: 
     ["path", "measured (median)", "baseline (same run)", "ratio", "target"],
     ["---", "---", "---", "---", "---"],
     ["`/transfer`, 16 connections", `${int(get("transfer16").rps)} req/s`, ceilingText, ratio(get("transfer16").rps / ceiling), ""],
-    ["`/transfer`, 64 connections", `${int(get("transfer64").rps)} req/s`, ceilingText, ratio(get("transfer64").rps / ceiling), `≥ 0.70 (better of the two): ${check(transfer >= 0.7)}`],
-    ["`/transfer` latency, 16 connections", `p50 ${ms(get("transfer16").p50Ms)}, p99 ${ms(get("transfer16").p99Ms)}`, "", "", `p99 ≤ 25 ms: ${check(get("transfer16").p99Ms! <= 25)}`],
-    ["`/verify`, 64 connections", `${int(get("verify").rps)} req/s`, `bare \`Bun.serve\`: ${int(get("bare").rps)} req/s`, ratio(verify), `≥ 0.40: ${check(verify >= 0.4)}`],
-    ["`/token`, 4 connections", `${int(get("token").rps)} req/s`, `\`Bun.password.verify\`, 4 at a time: ${int(get("hash").rps)}/s`, ratio(token), `≥ 0.85: ${check(token >= 0.85)}`],
+    [
+      "`/transfer`, 64 connections",
+      `${int(get("transfer64").rps)} req/s`,
+      ceilingText,
+      ratio(get("transfer64").rps / ceiling),
+      `≥ 0.70 (better of the two): ${check(transfer >= 0.7)}`,
+    ],
+    [
+      "`/transfer` latency, 16 connections",
+      `p50 ${ms(get("transfer16").p50Ms)}, p99 ${ms(get("transfer16").p99Ms)}`,
+      "",
+      "",
+      `p99 ≤ 25 ms: ${check(get("transfer16").p99Ms! <= 25)}`,
+    ],
+    [
+      "`/verify`, 64 connections",
+      `${int(get("verify").rps)} req/s`,
+      `bare \`Bun.serve\`: ${int(get("bare").rps)} req/s`,
+      ratio(verify),
+      `≥ 0.40: ${check(verify >= 0.4)}`,
+    ],
+    [
+      "`/token`, 4 connections",
+      `${int(get("token").rps)} req/s`,
+      `\`Bun.password.verify\`, 4 at a time: ${int(get("hash").rps)}/s`,
+      ratio(token),
+      `≥ 0.85: ${check(token >= 0.85)}`,
+    ],
     ["`/transactions?limit=50`, 10k transfers", `p50 ${ms(h10k)}`, "", "", ""],
     ["`/transactions?limit=50`, 1M transfers", `p50 ${ms(h1m)}`, `10k transfers: ${ms(h10k)}`, ratio(h1m / h10k), `≤ 1.5: ${check(h1m <= 1.5 * h10k)}`],
     ["… `skip=100000`, 1M transfers", `p50 ${ms(skip)}`, `first page: ${ms(h1m)}`, ratio(skip / h1m), "(what an offset costs)"],
-    ["… `before_id` at depth 100,000, 1M transfers", `p50 ${ms(before)}`, `first page: ${ms(h1m)}`, ratio(before / h1m), `as fast as the first page: ${check(before <= 1.2 * h1m)}`],
+    [
+      "… `before_id` at depth 100,000, 1M transfers",
+      `p50 ${ms(before)}`,
+      `first page: ${ms(h1m)}`,
+      ratio(before / h1m),
+      `as fast as the first page: ${check(before <= 1.2 * h1m)}`,
+    ],
     ["peak RSS, transaction service", `${int(rss.transaction)} MB`, "", "", `< 150 MB: ${check(rss.transaction < 150)}`],
     ["peak RSS, auth service", `${int(rss.auth)} MB`, "", "", `< 300 MB: ${check(rss.auth < 300)}`],
   ];
-  const errors = Object.entries(s).filter(([, v]) => v.errors > 0).map(([k, v]) => `${k}: ${v.errors}`);
+  const errors = Object.entries(s)
+    .filter(([, v]) => v.errors > 0)
+    .map(([k, v]) => `${k}: ${v.errors}`);
   return [
     `Machine: ${machine}; ${postgres}. ${rounds} rounds of ${seconds} s per path, path and baseline alternating.`,
     "",

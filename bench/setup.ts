@@ -44,7 +44,10 @@ export async function startStage(): Promise<Stage> {
   try {
     const server = process.env.BENCH_DATABASE_URL ?? own!.url;
     const [authDb, transDb] = ["auth", "transaction"].map((s) => withDatabase(server, `bench_${s}_${process.pid}`)) as [string, string];
-    for (const [url, dir] of [[authDb, "auth"], [transDb, "transaction"]] as const) {
+    for (const [url, dir] of [
+      [authDb, "auth"],
+      [transDb, "transaction"],
+    ] as const) {
       await ensureDatabase(server, new URL(url).pathname.slice(1));
       const sql = connect(url, { max: 1 });
       await migrate(sql, `${root}/${dir}/migrations`, () => {});

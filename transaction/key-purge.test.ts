@@ -58,8 +58,7 @@ async function keys(count: number, hoursOld: number, prefix: string): Promise<bi
   return from.uid;
 }
 
-const countKeys = async (prefix: string) =>
-  (await sql`SELECT count(*)::int AS n FROM idempotency_keys WHERE key LIKE ${`${prefix}%`}`)[0]!.n as number;
+const countKeys = async (prefix: string) => (await sql`SELECT count(*)::int AS n FROM idempotency_keys WHERE key LIKE ${`${prefix}%`}`)[0]!.n as number;
 
 describe("the retention of idempotency keys", () => {
   test("replays a key younger than the retention, and makes a new transfer for an older one", async () => {
@@ -89,8 +88,15 @@ describe("the retention of idempotency keys", () => {
   test("the function itself refuses a retention shorter than the 24 hours the IETF draft asks for", async () => {
     const [alice, bob] = [newUser(), newUser()];
     const call = transferMoney(sql, {
-      senderUid: alice.uid, senderUsername: alice.username, receiverUid: bob.uid, receiverUsername: bob.username,
-      amountMinor: 1n, openingMinor: 100n, key: "k", requestHash: "h", keyRetentionHours: 23,
+      senderUid: alice.uid,
+      senderUsername: alice.username,
+      receiverUid: bob.uid,
+      receiverUsername: bob.username,
+      amountMinor: 1n,
+      openingMinor: 100n,
+      key: "k",
+      requestHash: "h",
+      keyRetentionHours: 23,
     });
     await expect(call).rejects.toMatchObject({ code: "23514" });
   });
@@ -141,7 +147,10 @@ describe("the purge", () => {
     expect(await until(async () => (await countKeys("bg-")) === 0, 5000, 20)).toBe(true);
     await purge.stop();
     log.close();
-    const lines = (await Bun.file(file).text()).trim().split("\n").map((line) => JSON.parse(line));
+    const lines = (await Bun.file(file).text())
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     expect(lines.filter((l) => l.event === "idempotency_keys_purged").reduce((sum, l) => sum + l.count, 0)).toBeGreaterThanOrEqual(31);
   });
 });
