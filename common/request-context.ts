@@ -24,8 +24,12 @@ export function requestContext(log: Logger) {
     const given = c.req.header("x-request-id");
     const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     c.set("requestId", requestId);
-    await next();
+    // Set before the response exists, it is written into it as it is made; set after, Hono would
+    // copy the whole response to add it (a profile of /verify showed several copies a request).
     c.header("X-Request-Id", requestId);
+    await next();
+    // A route that answers with a Response of its own (the docs' assets) did not take it.
+    if (!c.res.headers.has("X-Request-Id")) c.header("X-Request-Id", requestId);
     log.info("request", {
       request_id: requestId,
       method: c.req.method,
