@@ -3,7 +3,7 @@ import type { Logger } from "../common/logger";
 import type { Sql } from "../db/connect";
 import type { TokenService } from "./access-tokens";
 import type { AuthConfig } from "./config";
-import type { PasswordThrottle } from "./throttle";
+import type { PasswordThrottle, RegistrationThrottle } from "./throttle";
 import type { UserWithSecrets } from "./users";
 
 /** What every route of the auth service is built from; `app.ts` assembles it. */
@@ -13,6 +13,10 @@ export interface AuthDeps {
   log: Logger;
   tokens: TokenService;
   throttle: PasswordThrottle;
+  registrations: RegistrationThrottle;
 }
 
-export type AuthEnv = AppEnv<UserWithSecrets>;
+/** The caller of a Bearer route: the token's user and the session the token belongs to. */
+export type Caller = UserWithSecrets & { session_id: string };
+
+export type AuthEnv = AppEnv<Caller>;

@@ -1,11 +1,14 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { ApiError, unauthorized } from "../common/errors";
 import { bearerSecurity, errorResponse, jsonBody, jsonResponse, unauthorizedResponse, validationResponse } from "../common/openapi";
-import type { AuthDeps } from "./deps";
-import { tooManyAttempts, tooManyAttemptsResponse } from "./throttle";
+import { transaction } from "../db/connect";
 import type { TokenService } from "./access-tokens";
-import type { AuthEnv } from "./deps";
+import { clientAddress } from "./client-address";
+import type { AuthDeps, AuthEnv } from "./deps";
 import { Password, UserOut } from "./schemas";
+import { logEnded } from "./session-grants";
+import { endSessions } from "./sessions";
+import { tooManyAttempts, tooManyAttemptsResponse } from "./throttle";
 import { changePasswordHash, publicUser } from "./users";
 
 const ChangePasswordIn = z
@@ -23,8 +26,8 @@ const passwordRoute = (tokens: TokenService) =>
   tags: ["auth"],
   summary: "Change the caller's password",
   description:
-    "Checks the old password, sets the new one and revokes every token issued before, this one included: log in again. " +
-    "Wrong old passwords are throttled like failed logins.",
+    "Checks the old password, sets the new one, revokes every token issued before (this one included) and ends every " +
+    "session: log in again. Wrong old passwords are throttled like failed logins.",
   security: bearerSecurity,
   middleware: [tokens.authenticate],
   request: { body: jsonBody(ChangePasswordIn, "The old and the new password.") },
@@ -37,27 +40,32 @@ const passwordRoute = (tokens: TokenService) =>
   },
 });
 
-export function passwordRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, tokens, throttle }: AuthDeps) {
+export function passwordRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, config, tokens, throttle }: AuthDeps) {
   app.openapi(passwordRoute(tokens), async (c) => {
     const user = c.get("user");
     const { old_password, new_password } = c.req.valid("json");
-    const keys = throttle.keys(c, `user:${user.id}`);
-    const wait = await throttle.retryAfter(keys);
-    if (wait > 0) {
-      log.warn("password_change_throttled", { request_id: c.get("requestId"), user_id: String(user.id), retry_after_s: wait });
-      throw tooManyAttempts(wait);
+    const requestId = c.get("requestId");
+    const check = await throttle.reserve(`user:${user.id}`, clientAddress(c, config.TRUST_PROXY));
+    if ("retryAfter" in check) {
+      log.warn("password_change_throttled", { request_id: requestId, user_id: String(user.id), retry_after_s: check.retryAfter });
+      throw tooManyAttempts(check.retryAfter);
     }
     if (!(await Bun.password.verify(old_password, user.password_hash))) {
-      await throttle.failed(keys);
-      log.info("password_change_refused", { request_id: c.get("requestId"), user_id: String(user.id), reason: "wrong_password" });
+      await check.failed();
+      log.info("password_change_refused", { request_id: requestId, user_id: String(user.id), reason: "wrong_password" });
       throw new ApiError(400, "invalid_credentials", "Incorrect password");
     }
-    await throttle.succeeded(keys);
+    await check.succeeded();
     const passwordHash = await Bun.password.hash(new_password, "argon2id");
-    const changed = await changePasswordHash(sql, { id: user.id, tokenVersion: user.token_version, passwordHash });
+    // One transaction: the new version and the ended sessions are seen together or not at all.
+    const { changed, ended } = await transaction(sql, async (tx) => {
+      const changed = await changePasswordHash(tx, { id: user.id, tokenVersion: user.token_version, passwordHash });
+      return { changed, ended: changed ? await endSessions(tx, { userId: user.id, reason: "password_changed" }) : [] };
+    });
     // No row: another change with this same token won the race and revoked it.
     if (!changed) throw unauthorized();
-    log.info("password_changed", { request_id: c.get("requestId"), user_id: String(user.id) });
+    log.info("password_changed", { request_id: requestId, user_id: String(user.id) });
+    logEnded(log, requestId, user.id, "password_changed", ended);
     return c.json(publicUser(changed), 200);
   });
 }

@@ -1,10 +1,11 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { ApiError } from "../common/errors";
 import { errorResponse, jsonBody, jsonResponse, validationResponse } from "../common/openapi";
-import type { AuthDeps } from "./deps";
-import type { AuthEnv } from "./deps";
+import { clientAddress } from "./client-address";
+import type { AuthDeps, AuthEnv } from "./deps";
 import { Password, UserOut, Username } from "./schemas";
-import { DuplicateUser, insertUser, publicUser } from "./users";
+import { tooManyRegistrations, tooManyRegistrationsResponse } from "./throttle";
+import { DuplicateUser, insertUser, publicUser, takenField } from "./users";
 
 const RegisterIn = z
   .object({
@@ -24,7 +25,9 @@ const route = createRoute({
   operationId: "register",
   tags: ["auth"],
   summary: "Register a new user",
-  description: "Creates a user. Usernames are unique without regard to case; emails are stored lower-cased.",
+  description:
+    "Creates a user. Usernames are unique without regard to case; emails are stored lower-cased. " +
+    "Registrations are limited per client address.",
   request: { body: jsonBody(RegisterIn, "The new user.") },
   responses: {
     200: jsonResponse(UserOut, "The user was created."),
@@ -34,22 +37,39 @@ const route = createRoute({
       { code: "email_taken", detail: "Email already registered" },
     ),
     422: validationResponse,
+    429: tooManyRegistrationsResponse,
   },
 });
 
-export function registerRoutes(app: OpenAPIHono<AuthEnv>, { sql, log }: AuthDeps) {
+const taken = (field: "username" | "email") =>
+  new ApiError(400, `${field}_taken`, `${field === "email" ? "Email" : "Username"} already registered`);
+
+export function registerRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, config, registrations }: AuthDeps) {
   app.openapi(route, async (c) => {
     const { username, email, password } = c.req.valid("json");
+    const requestId = c.get("requestId");
+    const wait = await registrations(clientAddress(c, config.TRUST_PROXY));
+    if (wait > 0) {
+      log.warn("registration_throttled", { request_id: requestId, retry_after_s: wait });
+      throw tooManyRegistrations(wait);
+    }
+    // A name already taken is refused before the costly hash; the unique indexes still decide
+    // between two registrations of one new name that race past this check.
+    const field = await takenField(sql, username, email);
+    if (field) {
+      log.info("registration_refused", { request_id: requestId, reason: `${field}_taken` });
+      throw taken(field);
+    }
     const passwordHash = await Bun.password.hash(password, "argon2id");
     try {
       const user = await insertUser(sql, { username, email, passwordHash });
       c.set("userId", String(user.id));
-      log.info("user_registered", { request_id: c.get("requestId"), user_id: String(user.id) });
+      log.info("user_registered", { request_id: requestId, user_id: String(user.id) });
       return c.json(publicUser(user), 200);
     } catch (error) {
       if (!(error instanceof DuplicateUser)) throw error;
-      log.info("registration_refused", { request_id: c.get("requestId"), reason: `${error.field}_taken` });
-      throw new ApiError(400, `${error.field}_taken`, `${error.field === "email" ? "Email" : "Username"} already registered`);
+      log.info("registration_refused", { request_id: requestId, reason: `${error.field}_taken` });
+      throw taken(error.field);
     }
   });
 }

@@ -18,6 +18,11 @@ export class ApiError extends Error {
   ) {
     super(detail);
   }
+
+  /** What the client receives; a subclass may add fields that a standard asks for. */
+  body(): Record<string, string> {
+    return { detail: this.detail, code: this.code };
+  }
 }
 
 export const unauthorized = (detail = "Could not validate credentials", code = "invalid_token", reason?: string) =>
@@ -108,7 +113,7 @@ export function errorHandler(log: Logger) {
     }
     if (error instanceof ApiError) {
       log.debug("refused", { request_id: c.get("requestId"), status: error.status, code: error.code, reason: error.reason });
-      return c.json({ detail: error.detail, code: error.code }, error.status, error.headers);
+      return c.json(error.body(), error.status, error.headers);
     }
     const code = (error as { code?: unknown }).code;
     if (typeof code === "string" && DATABASE_UNAVAILABLE.has(code)) {

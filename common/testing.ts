@@ -63,7 +63,7 @@ export interface Answer {
 }
 
 /** One request over real HTTP; a JSON answer comes back parsed, anything else as text. */
-export async function request(url: string, method: "GET" | "POST", path: string, call: Call = {}): Promise<Answer> {
+export async function request(url: string, method: "GET" | "POST" | "DELETE", path: string, call: Call = {}): Promise<Answer> {
   const headers: Record<string, string> = { ...call.headers };
   let body: RequestInit["body"] | undefined = call.raw;
   if (call.json !== undefined) {
