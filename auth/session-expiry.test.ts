@@ -19,7 +19,7 @@ beforeAll(async () => {
   for (const name of ["alice", "bob"]) {
     await post(auth.url, "/register", { json: { username: name, email: `${name}@example.com`, password: PASSWORD } });
   }
-  [{ id: userId }] = await auth.db.sql<{ id: bigint }[]>`SELECT id FROM users WHERE username = 'bob'`;
+  userId = (await auth.db.sql<{ id: bigint }[]>`SELECT id FROM users WHERE username = 'bob'`)[0]!.id;
 });
 afterAll(() => auth.stop());
 
