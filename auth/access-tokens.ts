@@ -1,10 +1,13 @@
 import { SignJWT } from "jose";
 import { createMiddleware } from "hono/factory";
-import { unauthorized } from "../common/errors";
+import { refuse } from "../common/errors";
+import type { AuthenticatedEnv } from "../common/request-context";
+import { guard } from "../common/route";
 import { bearerToken, secretKey, tokenVerifier } from "../common/tokens";
 import type { Sql } from "../db/connect";
 import type { AuthConfig } from "./config";
-import type { AuthEnv } from "./deps";
+import type { Caller } from "./deps";
+import { REFUSALS } from "./refusals";
 import { findCaller } from "./sessions";
 
 /** Issuing and checking this service's tokens; the transaction service shares only the check. */
@@ -31,17 +34,20 @@ export function tokenService(sql: Sql, config: AuthConfig) {
      * ended. It runs before body validation, so a request without a valid token is a 401
      * whatever its body, as in the original.
      */
-    authenticate: createMiddleware<AuthEnv>(async (c, next) => {
-      const claims = await verify(bearerToken(c.req.header("authorization")));
-      if (!claims.sessionId) throw unauthorized(undefined, undefined, "no_session");
-      const found = await findCaller(sql, claims.userId, claims.sessionId);
-      if (!found) throw unauthorized(undefined, undefined, "unknown_user");
-      if (found.user.token_version !== claims.version) throw unauthorized(undefined, undefined, "revoked");
-      if (!found.sessionLive) throw unauthorized(undefined, undefined, "session_ended");
-      c.set("userId", claims.userId);
-      c.set("user", { ...found.user, session_id: claims.sessionId });
-      await next();
-    }),
+    authenticate: guard(
+      createMiddleware<AuthenticatedEnv<Caller>>(async (c, next) => {
+        const claims = await verify(bearerToken(c.req.header("authorization")));
+        if (!claims.sessionId) throw refuse(REFUSALS.invalid_token, { reason: "no_session" });
+        const found = await findCaller(sql, claims.userId, claims.sessionId);
+        if (!found) throw refuse(REFUSALS.invalid_token, { reason: "unknown_user" });
+        if (found.user.token_version !== claims.version) throw refuse(REFUSALS.invalid_token, { reason: "revoked" });
+        if (!found.sessionLive) throw refuse(REFUSALS.invalid_token, { reason: "session_ended" });
+        c.set("userId", claims.userId);
+        c.set("user", { ...found.user, session_id: claims.sessionId });
+        await next();
+      }),
+      [REFUSALS.not_authenticated, REFUSALS.invalid_token],
+    ),
   };
 }
 export type TokenService = ReturnType<typeof tokenService>;

@@ -1,4 +1,3 @@
-import type { AppEnv } from "../common/http";
 import type { Logger } from "../common/logger";
 import type { Sql } from "../db/connect";
 import type { TokenService } from "./access-tokens";
@@ -18,5 +17,3 @@ export interface AuthDeps {
 
 /** The caller of a Bearer route: the token's user and the session the token belongs to. */
 export type Caller = UserWithSecrets & { session_id: string };
-
-export type AuthEnv = AppEnv<Caller>;

@@ -1,14 +1,16 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { ApiError, unauthorized } from "../common/errors";
-import { bearerSecurity, errorResponse, jsonBody, jsonResponse, unauthorizedResponse, validationResponse } from "../common/openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { refuse } from "../common/errors";
+import { bearerSecurity, jsonBody, jsonResponse } from "../common/openapi";
+import type { AppEnv } from "../common/request-context";
+import { declareRoute } from "../common/route";
 import { transaction } from "../db/connect";
 import type { TokenService } from "./access-tokens";
 import { clientAddress } from "./client-address";
-import type { AuthDeps, AuthEnv } from "./deps";
+import type { AuthDeps } from "./deps";
+import { REFUSALS } from "./refusals";
 import { Password, UserOut } from "./schemas";
 import { logEnded } from "./session-grants";
 import { endSessions } from "./sessions";
-import { tooManyAttempts, tooManyAttemptsResponse } from "./throttle";
 import { changePasswordHash, publicUser } from "./users";
 
 const ChangePasswordIn = z
@@ -19,7 +21,7 @@ const ChangePasswordIn = z
   .openapi("ChangePasswordIn");
 
 const passwordRoute = (tokens: TokenService) =>
-  createRoute({
+  declareRoute({
   method: "post",
   path: "/change-password",
   operationId: "changePassword",
@@ -29,18 +31,13 @@ const passwordRoute = (tokens: TokenService) =>
     "Checks the old password, sets the new one, revokes every token issued before (this one included) and ends every " +
     "session: log in again. Wrong old passwords are throttled like failed logins.",
   security: bearerSecurity,
-  middleware: [tokens.authenticate],
+  middleware: tokens.authenticate,
   request: { body: jsonBody(ChangePasswordIn, "The old and the new password.") },
-  responses: {
-    200: jsonResponse(UserOut, "The password was changed."),
-    400: errorResponse("The old password is wrong.", { code: "invalid_credentials", detail: "Incorrect password" }),
-    401: unauthorizedResponse,
-    422: validationResponse,
-    429: tooManyAttemptsResponse,
-  },
+  responses: { 200: jsonResponse(UserOut, "The password was changed.") },
+  refusals: [REFUSALS.wrong_old_password, REFUSALS.too_many_attempts],
 });
 
-export function passwordRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, config, tokens, throttle }: AuthDeps) {
+export function passwordRoutes(app: OpenAPIHono<AppEnv>, { sql, log, config, tokens, throttle }: AuthDeps) {
   app.openapi(passwordRoute(tokens), async (c) => {
     const user = c.get("user");
     const { old_password, new_password } = c.req.valid("json");
@@ -48,12 +45,12 @@ export function passwordRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, config, to
     const check = await throttle.reserve(`user:${user.id}`, clientAddress(c, config.TRUST_PROXY));
     if ("retryAfter" in check) {
       log.warn("password_change_throttled", { request_id: requestId, user_id: String(user.id), retry_after_s: check.retryAfter });
-      throw tooManyAttempts(check.retryAfter);
+      throw refuse(REFUSALS.too_many_attempts, { headers: { "Retry-After": String(check.retryAfter) } });
     }
     if (!(await Bun.password.verify(old_password, user.password_hash))) {
       await check.failed();
       log.info("password_change_refused", { request_id: requestId, user_id: String(user.id), reason: "wrong_password" });
-      throw new ApiError(400, "invalid_credentials", "Incorrect password");
+      throw refuse(REFUSALS.wrong_old_password);
     }
     await check.succeeded();
     const passwordHash = await Bun.password.hash(new_password, "argon2id");
@@ -63,7 +60,7 @@ export function passwordRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, config, to
       return { changed, ended: changed ? await endSessions(tx, { userId: user.id, reason: "password_changed" }) : [] };
     });
     // No row: another change with this same token won the race and revoked it.
-    if (!changed) throw unauthorized();
+    if (!changed) throw refuse(REFUSALS.invalid_token, { reason: "revoked" });
     log.info("password_changed", { request_id: requestId, user_id: String(user.id) });
     logEnded(log, requestId, user.id, "password_changed", ended);
     return c.json(publicUser(changed), 200);

@@ -1,10 +1,12 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { ApiError } from "../common/errors";
-import { errorResponse, jsonBody, jsonResponse, validationResponse } from "../common/openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { refuse } from "../common/errors";
+import { jsonBody, jsonResponse } from "../common/openapi";
+import type { AppEnv } from "../common/request-context";
+import { declareRoute } from "../common/route";
 import { clientAddress } from "./client-address";
-import type { AuthDeps, AuthEnv } from "./deps";
+import type { AuthDeps } from "./deps";
+import { REFUSALS } from "./refusals";
 import { Password, UserOut, Username } from "./schemas";
-import { tooManyRegistrations, tooManyRegistrationsResponse } from "./throttle";
 import { DuplicateUser, insertUser, publicUser, takenField } from "./users";
 
 const RegisterIn = z
@@ -19,7 +21,7 @@ const RegisterIn = z
   })
   .openapi("RegisterIn");
 
-const route = createRoute({
+const route = declareRoute({
   method: "post",
   path: "/register",
   operationId: "register",
@@ -29,29 +31,20 @@ const route = createRoute({
     "Creates a user. Usernames are unique without regard to case; emails are stored lower-cased. " +
     "Registrations are limited per client address.",
   request: { body: jsonBody(RegisterIn, "The new user.") },
-  responses: {
-    200: jsonResponse(UserOut, "The user was created."),
-    400: errorResponse(
-      "The username or the email is already registered.",
-      { code: "username_taken", detail: "Username already registered" },
-      { code: "email_taken", detail: "Email already registered" },
-    ),
-    422: validationResponse,
-    429: tooManyRegistrationsResponse,
-  },
+  responses: { 200: jsonResponse(UserOut, "The user was created.") },
+  refusals: [REFUSALS.username_taken, REFUSALS.email_taken, REFUSALS.too_many_registrations],
 });
 
-const taken = (field: "username" | "email") =>
-  new ApiError(400, `${field}_taken`, `${field === "email" ? "Email" : "Username"} already registered`);
+const taken = (field: "username" | "email") => refuse(field === "email" ? REFUSALS.email_taken : REFUSALS.username_taken);
 
-export function registerRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, config, registrations }: AuthDeps) {
+export function registerRoutes(app: OpenAPIHono<AppEnv>, { sql, log, config, registrations }: AuthDeps) {
   app.openapi(route, async (c) => {
     const { username, email, password } = c.req.valid("json");
     const requestId = c.get("requestId");
     const wait = await registrations(clientAddress(c, config.TRUST_PROXY));
     if (wait > 0) {
       log.warn("registration_throttled", { request_id: requestId, retry_after_s: wait });
-      throw tooManyRegistrations(wait);
+      throw refuse(REFUSALS.too_many_registrations, { headers: { "Retry-After": String(wait) } });
     }
     // A name already taken is refused before the costly hash; the unique indexes still decide
     // between two registrations of one new name that race past this check.

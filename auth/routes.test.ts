@@ -105,6 +105,9 @@ const rows: Row[] = [
     refused(400, "invalid_request", ({ body }) => expect(body.error).toBe("invalid_request"))),
   row("/token", "refuses an unknown refresh token", tokenForm({ grant_type: "refresh_token", refresh_token: "x".repeat(64) }),
     refused(400, "invalid_grant", ({ body }) => expect(body.error).toBe("invalid_grant"))),
+  row("/token", "refuses a form it cannot parse with 400 bad_request and RFC 6749's invalid_request",
+    () => ({ raw: "--x\r\nbroken", contentType: "multipart/form-data; boundary=x" }),
+    refused(400, "bad_request", ({ body }) => expect(body).toEqual({ detail: "Bad request", code: "bad_request", error: "invalid_request" }))),
   row("/token", "refuses a refresh token that is not one of ours", () => ({ json: { grant_type: "refresh_token", refresh_token: "' OR 1=1 --" } }),
     refused(400, "invalid_grant")),
 

@@ -1,11 +1,13 @@
 import type { Context } from "hono";
+import { refuse } from "../common/errors";
 import type { Logger } from "../common/logger";
+import type { AppEnv } from "../common/request-context";
 import { transaction } from "../db/connect";
 import { clientAddress } from "./client-address";
 import type { AuthDeps } from "./deps";
 import { hashRefreshToken, newRefreshToken, openSuccessor, sealSuccessor, sessionIdOf } from "./refresh-tokens";
 import { createSession, endSessions, lockSessionForRefresh, rotateSession, touchSession } from "./sessions";
-import { tokenRefused } from "./token-errors";
+import { REFUSALS } from "./refusals";
 
 const MAX_USER_AGENT_LENGTH = 512;
 
@@ -13,7 +15,7 @@ const MAX_USER_AGENT_LENGTH = 512;
 export type Tokens = Awaited<ReturnType<AuthDeps["tokens"]["issue"]>> & { refresh_token: string };
 
 /** Starts a session for a user who just proved their password, and answers its first tokens. */
-export async function startSession(c: Context, deps: AuthDeps, user: { id: bigint; token_version: number }): Promise<Tokens> {
+export async function startSession(c: Context<AppEnv>, deps: AuthDeps, user: { id: bigint; token_version: number }): Promise<Tokens> {
   const { sql, config, log, tokens } = deps;
   const sessionId = crypto.randomUUID();
   const refreshToken = newRefreshToken(sessionId);
@@ -45,11 +47,11 @@ export async function startSession(c: Context, deps: AuthDeps, user: { id: bigin
  *   is reuse: a stolen token, or a thief racing the owner, so the whole session ends;
  * - a token of an ended, expired or unknown session is refused.
  */
-export async function refreshSession(c: Context, deps: AuthDeps, presented: string): Promise<Tokens> {
+export async function refreshSession(c: Context<AppEnv>, deps: AuthDeps, presented: string): Promise<Tokens> {
   const { sql, config, log, tokens } = deps;
   const requestId = c.get("requestId");
   const sessionId = sessionIdOf(presented);
-  if (!sessionId) throw tokenRefused("invalid_grant", "malformed_refresh_token");
+  if (!sessionId) throw refuse(REFUSALS.invalid_grant, { reason: "malformed_refresh_token" });
   const hash = hashRefreshToken(presented);
   const outcome = await transaction(sql, async (tx) => {
     const session = await lockSessionForRefresh(tx, sessionId, config.REFRESH_REUSE_GRACE_SECONDS);
@@ -73,7 +75,7 @@ export async function refreshSession(c: Context, deps: AuthDeps, presented: stri
       log.warn("refresh_token_reused", { request_id: requestId, user_id: String(outcome.userId), session_id: sessionId });
       logEnded(log, requestId, outcome.userId, "refresh_token_reused", [sessionId]);
     }
-    throw tokenRefused("invalid_grant", outcome.refused);
+    throw refuse(REFUSALS.invalid_grant, { reason: outcome.refused });
   }
   const { session } = outcome;
   c.set("userId", String(session.user_id));

@@ -1,9 +1,12 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { ApiError } from "../common/errors";
-import { bearerSecurity, errorResponse, jsonResponse, unauthorizedResponse, validationResponse } from "../common/openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { refuse } from "../common/errors";
+import { bearerSecurity, jsonResponse } from "../common/openapi";
+import type { AppEnv } from "../common/request-context";
+import { declareRoute } from "../common/route";
 import { SESSION_ID } from "../common/tokens";
 import type { TokenService } from "./access-tokens";
-import type { AuthDeps, AuthEnv } from "./deps";
+import type { AuthDeps } from "./deps";
+import { REFUSALS } from "./refusals";
 import { logEnded } from "./session-grants";
 import { endSessions, listSessions } from "./sessions";
 
@@ -21,7 +24,7 @@ const SessionOut = z
 const ended = { description: "Done; the access tokens of the ended sessions are refused from now on." };
 
 const routes = (tokens: TokenService) => ({
-  logout: createRoute({
+  logout: declareRoute({
     method: "post",
     path: "/logout",
     operationId: "logout",
@@ -31,15 +34,15 @@ const routes = (tokens: TokenService) => ({
       "Ends the session of this token (`scope=local`, the default), every session of the user (`global`), or every " +
       "one but this (`others`). Their access tokens are refused at once and their refresh tokens no longer work.",
     security: bearerSecurity,
-    middleware: [tokens.authenticate],
+    middleware: tokens.authenticate,
     request: {
       query: z.object({
         scope: z.enum(["local", "global", "others"]).default("local").openapi({ description: "Which sessions to end.", example: "local" }),
       }),
     },
-    responses: { 204: ended, 401: unauthorizedResponse, 422: validationResponse },
+    responses: { 204: ended },
   }),
-  list: createRoute({
+  list: declareRoute({
     method: "get",
     path: "/sessions",
     operationId: "listSessions",
@@ -47,10 +50,10 @@ const routes = (tokens: TokenService) => ({
     summary: "The caller's sessions",
     description: "Every live session of the user, most recently used first; `current` marks the one of this token.",
     security: bearerSecurity,
-    middleware: [tokens.authenticate],
-    responses: { 200: jsonResponse(z.array(SessionOut), "The live sessions."), 401: unauthorizedResponse },
+    middleware: tokens.authenticate,
+    responses: { 200: jsonResponse(z.array(SessionOut), "The live sessions.") },
   }),
-  remove: createRoute({
+  remove: declareRoute({
     method: "delete",
     path: "/sessions/{id}",
     operationId: "deleteSession",
@@ -58,17 +61,14 @@ const routes = (tokens: TokenService) => ({
     summary: "End one of the caller's sessions",
     description: "Ends the session (this one too, if named). Another user's session, or one already ended, is not found.",
     security: bearerSecurity,
-    middleware: [tokens.authenticate],
+    middleware: tokens.authenticate,
     request: { params: z.object({ id: z.string().openapi({ description: "The session's id, from `GET /sessions`.", format: "uuid" }) }) },
-    responses: {
-      204: ended,
-      401: unauthorizedResponse,
-      404: errorResponse("The user has no live session of that id.", { code: "session_not_found", detail: "Session not found" }),
-    },
+    responses: { 204: ended },
+    refusals: [REFUSALS.session_not_found],
   }),
 });
 
-export function sessionRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, tokens }: AuthDeps) {
+export function sessionRoutes(app: OpenAPIHono<AppEnv>, { sql, log, tokens }: AuthDeps) {
   const { logout, list, remove } = routes(tokens);
 
   app.openapi(logout, async (c) => {
@@ -103,7 +103,7 @@ export function sessionRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, tokens }: A
     const user = c.get("user");
     // Not a session id at all: no session of that id exists, which is all the caller needs to know.
     const endedIds = SESSION_ID.test(id) ? await endSessions(sql, { userId: user.id, only: id, reason: "deleted" }) : [];
-    if (endedIds.length === 0) throw new ApiError(404, "session_not_found", "Session not found");
+    if (endedIds.length === 0) throw refuse(REFUSALS.session_not_found);
     logEnded(log, c.get("requestId"), user.id, "deleted", endedIds);
     return c.body(null, 204);
   });

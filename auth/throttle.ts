@@ -1,5 +1,3 @@
-import { ApiError } from "../common/errors";
-import { errorResponse } from "../common/openapi";
 import type { Sql } from "../db/connect";
 import { reserveAttempt, settleFailure, settleSuccess, type Limit } from "./attempts";
 import type { AuthConfig } from "./config";
@@ -58,29 +56,3 @@ export function registrationThrottle(sql: Sql, config: AuthConfig) {
 }
 export type RegistrationThrottle = ReturnType<typeof registrationThrottle>;
 
-const retryAfterHeader = {
-  "Retry-After": { description: "Seconds to wait before the next try.", schema: { type: "integer" as const, example: 600 } },
-};
-
-/** The 429 both password-checking routes document. */
-export const tooManyAttemptsResponse = {
-  ...errorResponse("Too many failed password checks; the `Retry-After` header says how many seconds to wait.", {
-    code: "too_many_attempts",
-    detail: "Too many failed login attempts, try again later",
-  }),
-  headers: retryAfterHeader,
-};
-
-export const tooManyAttempts = (waitSeconds: number) =>
-  new ApiError(429, "too_many_attempts", "Too many failed login attempts, try again later", { "Retry-After": String(waitSeconds) });
-
-const TOO_MANY_REGISTRATIONS = { code: "too_many_attempts", detail: "Too many registrations from this address, try again later" };
-
-/** The 429 of /register. */
-export const tooManyRegistrationsResponse = {
-  ...errorResponse("Too many registrations from this client address; the `Retry-After` header says how many seconds to wait.", TOO_MANY_REGISTRATIONS),
-  headers: retryAfterHeader,
-};
-
-export const tooManyRegistrations = (waitSeconds: number) =>
-  new ApiError(429, TOO_MANY_REGISTRATIONS.code, TOO_MANY_REGISTRATIONS.detail, { "Retry-After": String(waitSeconds) });
