@@ -20,7 +20,7 @@ const ChangePasswordIn = z
   })
   .openapi("ChangePasswordIn");
 
-const passwordRoute = (tokens: TokenService) =>
+const route = (tokens: TokenService) =>
   declareRoute({
   method: "post",
   path: "/change-password",
@@ -38,7 +38,7 @@ const passwordRoute = (tokens: TokenService) =>
 });
 
 export function passwordRoutes(app: OpenAPIHono<AppEnv>, { sql, log, config, tokens, throttle }: AuthDeps) {
-  app.openapi(passwordRoute(tokens), async (c) => {
+  app.openapi(route(tokens), async (c) => {
     const user = c.get("user");
     const { old_password, new_password } = c.req.valid("json");
     const requestId = c.get("requestId");
