@@ -9,7 +9,13 @@ const proxyCount = z
   .string()
   .default("0")
   .transform((v) => ({ true: "1", yes: "1", false: "0", no: "0", "": "0" })[v.trim().toLowerCase()] ?? v)
-  .pipe(z.string().regex(/^[0-9]+$/, "must be the number of proxies in front of the service").transform(Number).pipe(z.number().max(16)));
+  .pipe(
+    z
+      .string()
+      .regex(/^[0-9]+$/, "must be the number of proxies in front of the service")
+      .transform(Number)
+      .pipe(z.number().max(16)),
+  );
 
 const schema = z
   .object({
@@ -32,7 +38,12 @@ const schema = z
     CORS_ORIGINS: z
       .string()
       .default("http://localhost:8001,http://127.0.0.1:8001")
-      .transform((v) => v.split(",").map((o) => o.trim()).filter(Boolean)),
+      .transform((v) =>
+        v
+          .split(",")
+          .map((o) => o.trim())
+          .filter(Boolean),
+      ),
   })
   .refine(secretLongEnough, secretTooShort);
 

@@ -92,13 +92,7 @@ const route = declareRoute({
       },
     },
   },
-  refusals: [
-    REFUSALS.invalid_credentials,
-    REFUSALS.invalid_grant,
-    REFUSALS.unsupported_grant_type,
-    REFUSALS.invalid_request,
-    REFUSALS.too_many_attempts,
-  ],
+  refusals: [REFUSALS.invalid_credentials, REFUSALS.invalid_grant, REFUSALS.unsupported_grant_type, REFUSALS.invalid_request, REFUSALS.too_many_attempts],
 });
 
 /** Whichever of the two declared bodies arrived; with neither, the fields are reported missing. */

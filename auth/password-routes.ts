@@ -22,20 +22,20 @@ const ChangePasswordIn = z
 
 const route = (tokens: TokenService) =>
   declareRoute({
-  method: "post",
-  path: "/change-password",
-  operationId: "changePassword",
-  tags: ["auth"],
-  summary: "Change the caller's password",
-  description:
-    "Checks the old password, sets the new one, revokes every token issued before (this one included) and ends every " +
-    "session: log in again. Wrong old passwords are throttled like failed logins.",
-  security: bearerSecurity,
-  middleware: tokens.authenticate,
-  request: { body: jsonBody(ChangePasswordIn, "The old and the new password.") },
-  responses: { 200: jsonResponse(UserOut, "The password was changed.") },
-  refusals: [REFUSALS.wrong_old_password, REFUSALS.too_many_attempts],
-});
+    method: "post",
+    path: "/change-password",
+    operationId: "changePassword",
+    tags: ["auth"],
+    summary: "Change the caller's password",
+    description:
+      "Checks the old password, sets the new one, revokes every token issued before (this one included) and ends every " +
+      "session: log in again. Wrong old passwords are throttled like failed logins.",
+    security: bearerSecurity,
+    middleware: tokens.authenticate,
+    request: { body: jsonBody(ChangePasswordIn, "The old and the new password.") },
+    responses: { 200: jsonResponse(UserOut, "The password was changed.") },
+    refusals: [REFUSALS.wrong_old_password, REFUSALS.too_many_attempts],
+  });
 
 export function passwordRoutes(app: OpenAPIHono<AppEnv>, { sql, log, config, tokens, throttle }: AuthDeps) {
   app.openapi(route(tokens), async (c) => {

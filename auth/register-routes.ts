@@ -27,9 +27,7 @@ const route = declareRoute({
   operationId: "register",
   tags: ["auth"],
   summary: "Register a new user",
-  description:
-    "Creates a user. Usernames are unique without regard to case; emails are stored lower-cased. " +
-    "Registrations are limited per client address.",
+  description: "Creates a user. Usernames are unique without regard to case; emails are stored lower-cased. " + "Registrations are limited per client address.",
   request: { body: jsonBody(RegisterIn, "The new user.") },
   responses: { 200: jsonResponse(UserOut, "The user was created.") },
   refusals: [REFUSALS.username_taken, REFUSALS.email_taken, REFUSALS.too_many_registrations],

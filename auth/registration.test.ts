@@ -26,9 +26,7 @@ const register = (url: string, username: string, address: string, email = `${use
 
 describe("registrations per client address", () => {
   test(`${BURST} simultaneous registrations from one address at two instances: exactly ${LIMIT} are made`, async () => {
-    const answers = await Promise.all(
-      Array.from({ length: BURST }, (_, i) => register(i % 2 ? second.url : auth.url, `burst${i}`, "198.51.100.1")),
-    );
+    const answers = await Promise.all(Array.from({ length: BURST }, (_, i) => register(i % 2 ? second.url : auth.url, `burst${i}`, "198.51.100.1")));
     const counts: Record<string, number> = {};
     for (const { status, body } of answers) counts[`${status} ${body.code ?? "ok"}`] = (counts[`${status} ${body.code ?? "ok"}`] ?? 0) + 1;
     expect(counts).toEqual({ "200 ok": LIMIT, "429 too_many_attempts": BURST - LIMIT });

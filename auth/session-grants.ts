@@ -60,7 +60,13 @@ export async function refreshSession(c: Context<AppEnv>, deps: AuthDeps, present
     if (hash === session.refresh_token_hash) {
       const successor = newRefreshToken(sessionId);
       const successorBox = await sealSuccessor(presented, successor);
-      await rotateSession(tx, { id: sessionId, newHash: hashRefreshToken(successor), spentHash: hash, successorBox, refreshDays: config.REFRESH_TOKEN_EXPIRE_DAYS });
+      await rotateSession(tx, {
+        id: sessionId,
+        newHash: hashRefreshToken(successor),
+        spentHash: hash,
+        successorBox,
+        refreshDays: config.REFRESH_TOKEN_EXPIRE_DAYS,
+      });
       return { session, refreshToken: successor, grace: false };
     }
     if (hash === session.previous_token_hash && session.within_grace && session.successor_box) {

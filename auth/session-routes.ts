@@ -14,7 +14,9 @@ const SessionOut = z
   .object({
     id: z.string().openapi({ example: "8d4c1b2a-7e6f-4d4c-9b2a-1e6f5d4c3b2a", format: "uuid" }),
     created_at: z.string().openapi({ description: "When the session logged in.", format: "date-time", example: "2026-01-01T12:00:00.000Z" }),
-    last_used_at: z.string().openapi({ description: "When it logged in or last refreshed its tokens.", format: "date-time", example: "2026-01-02T08:30:00.000Z" }),
+    last_used_at: z
+      .string()
+      .openapi({ description: "When it logged in or last refreshed its tokens.", format: "date-time", example: "2026-01-02T08:30:00.000Z" }),
     client_address: z.string().openapi({ description: "The client address at login.", example: "203.0.113.7" }),
     user_agent: z.string().openapi({ description: "The User-Agent at login; empty when none was sent.", example: "Mozilla/5.0 (X11; Linux x86_64)" }),
     current: z.boolean().openapi({ description: "Whether the token of this request belongs to it." }),

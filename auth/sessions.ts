@@ -10,11 +10,7 @@ export type EndReason = "logout" | "deleted" | "refresh_token_reused" | "passwor
  * token's validity depends on besides its signature (the user's token version and the session),
  * so a cache of it stays correct if it is dropped whenever a password changes or a session ends.
  */
-export async function findCaller(
-  sql: Sql,
-  userId: string,
-  sessionId: string,
-): Promise<{ user: UserWithSecrets; sessionLive: boolean } | undefined> {
+export async function findCaller(sql: Sql, userId: string, sessionId: string): Promise<{ user: UserWithSecrets; sessionLive: boolean } | undefined> {
   const [row] = await sql<(UserWithSecrets & { session_live: boolean })[]>`
     SELECT u.id, u.username, u.email, u.created_at, u.password_hash, u.token_version, s.id IS NOT NULL AS session_live
     FROM users u
@@ -105,10 +101,7 @@ export async function touchSession(sql: Sql, id: string): Promise<void> {
  * Ends the user's live sessions: only one (`only`), or all but one (`except`), or all. Answers
  * the ids it ended. `expires_at` is pulled to now, so the purge takes ended sessions too.
  */
-export async function endSessions(
-  sql: Sql,
-  end: { userId: bigint | string; reason: EndReason; only?: string; except?: string },
-): Promise<string[]> {
+export async function endSessions(sql: Sql, end: { userId: bigint | string; reason: EndReason; only?: string; except?: string }): Promise<string[]> {
   const rows = await sql<{ id: string }[]>`
     UPDATE sessions SET ended_at = now(), expires_at = now(), end_reason = ${end.reason}
     WHERE user_id = ${end.userId} AND ended_at IS NULL AND expires_at > now()

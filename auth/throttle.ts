@@ -55,4 +55,3 @@ export function registrationThrottle(sql: Sql, config: AuthConfig) {
   };
 }
 export type RegistrationThrottle = ReturnType<typeof registrationThrottle>;
-

@@ -59,7 +59,12 @@ export function authClient(options: { baseUrl: string; timeoutMs: number; log: L
     }
     const parsed = AuthUserReply.safeParse(body);
     if (parsed.success) return { id: parsed.data.id, username: parsed.data.username };
-    throw unexpected(path, requestId, "unexpected reply", parsed.error.issues.map((issue) => issue.path.join(".") || "(body)"));
+    throw unexpected(
+      path,
+      requestId,
+      "unexpected reply",
+      parsed.error.issues.map((issue) => issue.path.join(".") || "(body)"),
+    );
   }
 
   return {

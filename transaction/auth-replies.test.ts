@@ -32,7 +32,10 @@ afterAll(async () => {
 });
 
 const json = (body: unknown) => () => Response.json(body);
-const text = (body: string, type = "text/plain") => () => new Response(body, { headers: { "content-type": type } });
+const text =
+  (body: string, type = "text/plain") =>
+  () =>
+    new Response(body, { headers: { "content-type": type } });
 
 const malformed: [string, Reply][] = [
   ["an empty object", json({})],
