@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { decodeJwt } from "jose";
 import { get, login, post, refresh, type Answer } from "./test-client";
-import { startAuthService, type RunningAuth } from "./test-server";
+import type { ServedForTest } from "../common/testing";
+import { startAuthService, startSecondInstance, type RunningAuth } from "./test-server";
 
 // Each request that checks a password costs argon2id 50 to 200 ms on a small, busy machine.
 setDefaultTimeout(30_000);
@@ -11,16 +12,22 @@ const PASSWORD = "password-123";
 /** A grace window long enough for any test here (10 s, the default), and one that ends quickly. */
 let auth: RunningAuth;
 let quick: RunningAuth;
+/** Another instance of `auth` on the same database, as behind a load balancer. */
+let second: ServedForTest;
 
 beforeAll(async () => {
   [auth, quick] = await Promise.all([startAuthService(), startAuthService({ REFRESH_REUSE_GRACE_SECONDS: "1" })]);
+  second = startSecondInstance(auth);
   for (const name of ["alice", "bob", "carol", "dave", "erin"]) {
     for (const service of [auth, quick]) {
       await post(service.url, "/register", { json: { username: name, email: `${name}@example.com`, password: PASSWORD } });
     }
   }
 });
-afterAll(() => Promise.all([auth.stop(), quick.stop()]));
+afterAll(async () => {
+  await second.stop();
+  await Promise.all([auth.stop(), quick.stop()]);
+});
 
 async function loggedIn(url: string, name: string) {
   const answer = await login(url, name, PASSWORD);
@@ -106,9 +113,9 @@ describe("reuse of a spent refresh token", () => {
 });
 
 describe("two tabs refreshing at the same moment (inside the grace window)", () => {
-  test("ten simultaneous refreshes with one token all succeed with the same successor, and the session lives on", async () => {
+  test("ten simultaneous refreshes with one token, at two instances, all succeed with the same successor, and the session lives on", async () => {
     const first = await loggedIn(auth.url, "dave");
-    const answers = await Promise.all(Array.from({ length: 10 }, () => refresh(auth.url, first.refresh_token)));
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => refresh(i % 2 ? second.url : auth.url, first.refresh_token)));
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
     const successors = new Set(answers.map((a) => a.body.refresh_token));
     expect(successors.size).toBe(1);
