@@ -6,9 +6,8 @@ import { guard } from "../common/route";
 import { bearerToken, secretKey, tokenVerifier } from "../common/tokens";
 import type { Sql } from "../db/connect";
 import type { AuthConfig } from "./config";
-import type { Caller } from "./deps";
 import { REFUSALS } from "./refusals";
-import { findCaller } from "./sessions";
+import { type Caller, findCaller } from "./sessions";
 
 /** Issuing and checking this service's tokens; the transaction service shares only the check. */
 export function tokenService(sql: Sql, config: AuthConfig) {

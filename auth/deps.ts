@@ -3,7 +3,6 @@ import type { Sql } from "../db/connect";
 import type { TokenService } from "./access-tokens";
 import type { AuthConfig } from "./config";
 import type { PasswordThrottle, RegistrationThrottle } from "./throttle";
-import type { UserWithSecrets } from "./users";
 
 /** What every route of the auth service is built from; `app.ts` assembles it. */
 export interface AuthDeps {
@@ -14,6 +13,3 @@ export interface AuthDeps {
   throttle: PasswordThrottle;
   registrations: RegistrationThrottle;
 }
-
-/** The caller of a Bearer route: the token's user and the session the token belongs to. */
-export type Caller = UserWithSecrets & { session_id: string };

@@ -1,6 +1,9 @@
 import type { Sql } from "../db/connect";
 import type { UserWithSecrets } from "./users";
 
+/** The caller of a Bearer route: the token's user and the session the token belongs to. */
+export type Caller = UserWithSecrets & { session_id: string };
+
 /** Why a session ended; logged, and kept in `end_reason` until the purge. */
 export type EndReason = "logout" | "deleted" | "refresh_token_reused" | "password_changed" | "evicted";
 
