@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { EXAMPLE_SECRETS } from "../common/config";
 import { healthy, until } from "../common/server";
 import { ensureDatabase, normalizeDatabaseUrl, withDatabase } from "../db/connect";
 import { startEmbedded, type EmbeddedServer } from "../db/embedded";
@@ -125,7 +126,8 @@ async function main(): Promise<void> {
   const childEnv = {
     ...env,
     ENV: env.ENV || "dev",
-    SECRET_KEY: env.SECRET_KEY || (await secretKey()),
+    // A `.env` copied from an older `.env_example` may still hold its example key: never use it.
+    SECRET_KEY: (env.SECRET_KEY && !EXAMPLE_SECRETS.has(env.SECRET_KEY) ? env.SECRET_KEY : "") || (await secretKey()),
     AUTH_DATABASE_URL: authDb,
     TRANS_DATABASE_URL: transDb,
     AUTH_SERVICE_PORT: String(authPort),
