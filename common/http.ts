@@ -31,6 +31,7 @@ export interface ServiceOptions {
 type SecurityScheme = Parameters<OpenAPIHono["openAPIRegistry"]["registerComponent"]>[2];
 
 const READY_TIMEOUT_MS = 2000;
+const PROBES = new Set(["/health", "/ready"]);
 const MAX_BODY_BYTES = 64 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const SWAGGER_ASSETS = new Set(["swagger-ui.css", "swagger-ui-bundle.js"]);
@@ -79,7 +80,10 @@ export function createServiceApp<User>(options: ServiceOptions): OpenAPIHono<App
     c.set("requestId", requestId);
     await next();
     c.header("X-Request-Id", requestId);
-    log.info("request", {
+    // A container healthcheck asks every few seconds; its answers would bury the real traffic,
+    // so a probe that succeeds is a debug line. A failing probe is logged like any request.
+    const quiet = PROBES.has(c.req.path) && c.res.status < 300;
+    (quiet ? log.debug : log.info).call(log, "request", {
       request_id: requestId,
       method: c.req.method,
       path: c.req.path,
