@@ -1,22 +1,14 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createServiceApp } from "../common/http";
-import type { Logger } from "../common/logger";
-import type { Sql } from "../db/connect";
-import type { AuthConfig } from "./config";
-import { passwordRoutes } from "./password";
-import { registerRoutes } from "./register";
-import { passwordThrottle, type PasswordThrottle } from "./throttle";
-import { tokenRoutes } from "./token";
-import { tokenService, type AuthEnv, type TokenService } from "./tokens";
-import { verifyRoutes } from "./verify";
-
-export interface AuthDeps {
-  sql: Sql;
-  config: AuthConfig;
-  log: Logger;
-  tokens: TokenService;
-  throttle: PasswordThrottle;
-}
+import type { AppEnv } from "../common/request-context";
+import { tokenService } from "./access-tokens";
+import { checkUserRoutes } from "./check-user-routes";
+import type { AuthDeps } from "./deps";
+import { loginRoutes } from "./login-routes";
+import { passwordRoutes } from "./password-routes";
+import { registerRoutes } from "./register-routes";
+import { passwordThrottle } from "./throttle";
+import { verifyRoutes } from "./verify-routes";
 
 const DESCRIPTION = `Registers users and issues JWT bearer tokens (OAuth2 password flow).
 
@@ -24,9 +16,9 @@ To try it: \`POST /register\`, then click **Authorize** and log in with the user
 A password change revokes every token issued before it.`;
 
 /** Builds the auth service from its dependencies, so that tests build one the same way. */
-export function createAuthApp(deps: Omit<AuthDeps, "tokens" | "throttle">): OpenAPIHono<AuthEnv> {
+export function createAuthApp(deps: Omit<AuthDeps, "tokens" | "throttle">): OpenAPIHono<AppEnv> {
   const { sql, config, log } = deps;
-  const app = createServiceApp<AuthEnv["Variables"]["user"]>({
+  const app = createServiceApp({
     title: "Auth service",
     description: DESCRIPTION,
     log,
@@ -40,8 +32,9 @@ export function createAuthApp(deps: Omit<AuthDeps, "tokens" | "throttle">): Open
   });
   const full: AuthDeps = { ...deps, tokens: tokenService(sql, config), throttle: passwordThrottle(sql, config) };
   registerRoutes(app, full);
-  tokenRoutes(app, full);
+  loginRoutes(app, full);
   passwordRoutes(app, full);
   verifyRoutes(app, full);
+  checkUserRoutes(app, full);
   return app;
 }

@@ -18,7 +18,12 @@ const schema = z
     CORS_ORIGINS: z
       .string()
       .optional()
-      .transform((v) => v?.split(",").map((o) => o.trim()).filter(Boolean)),
+      .transform((v) =>
+        v
+          ?.split(",")
+          .map((o) => o.trim())
+          .filter(Boolean),
+      ),
   })
   .superRefine(refuseKnownSecrets("AUTH_DATABASE_URL"))
   // Unset, the origins follow TRANS_SERVICE_PORT, so moving that port needs no second change.

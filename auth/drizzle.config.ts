@@ -2,6 +2,6 @@ import { defineConfig } from "drizzle-kit";
 
 export default defineConfig({
   dialect: "postgresql",
-  schema: "./auth/schema.ts",
+  schema: "./auth/tables.ts",
   out: "./auth/migrations",
 });

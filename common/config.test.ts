@@ -23,7 +23,14 @@ const refusal = (load: () => unknown) => {
 };
 
 describe("ENV", () => {
-  for (const [given, meant] of [["dev", "dev"], ["development", "dev"], ["test", "test"], ["prod", "prod"], ["production", "prod"], ["", "prod"]]) {
+  for (const [given, meant] of [
+    ["dev", "dev"],
+    ["development", "dev"],
+    ["test", "test"],
+    ["prod", "prod"],
+    ["production", "prod"],
+    ["", "prod"],
+  ]) {
     test(`"${given}" means ${meant}`, () => {
       expect(loadAuthConfig({ ...AUTH, ENV: given }).ENV).toBe(meant as never);
       expect(loadTransactionConfig({ ...TRANS, ENV: given }).ENV).toBe(meant as never);
@@ -65,21 +72,29 @@ describe("defaults that follow the ports", () => {
   test("the auth service's CORS origins follow TRANS_SERVICE_PORT", () => {
     expect(loadAuthConfig(AUTH).CORS_ORIGINS).toEqual(["http://localhost:8001", "http://127.0.0.1:8001"]);
     expect(loadAuthConfig({ ...AUTH, TRANS_SERVICE_PORT: "9101", CORS_ORIGINS: "" }).CORS_ORIGINS).toEqual(["http://localhost:9101", "http://127.0.0.1:9101"]);
-    expect(loadAuthConfig({ ...AUTH, TRANS_SERVICE_PORT: "9101", CORS_ORIGINS: "https://a.example, https://b.example" }).CORS_ORIGINS)
-      .toEqual(["https://a.example", "https://b.example"]);
+    expect(loadAuthConfig({ ...AUTH, TRANS_SERVICE_PORT: "9101", CORS_ORIGINS: "https://a.example, https://b.example" }).CORS_ORIGINS).toEqual([
+      "https://a.example",
+      "https://b.example",
+    ]);
   });
 
   test("the transaction service's tokenUrl and auth URL follow AUTH_SERVICE_PORT", () => {
     expect(loadTransactionConfig(TRANS)).toMatchObject({ DOCS_TOKEN_URL: "http://localhost:8000/token", AUTH_SERVICE_URL: "http://localhost:8000" });
-    expect(loadTransactionConfig({ ...TRANS, AUTH_SERVICE_PORT: "9100", DOCS_TOKEN_URL: "", AUTH_SERVICE_URL: "" }))
-      .toMatchObject({ DOCS_TOKEN_URL: "http://localhost:9100/token", AUTH_SERVICE_URL: "http://localhost:9100" });
-    expect(loadTransactionConfig({ ...TRANS, AUTH_SERVICE_PORT: "9100", DOCS_TOKEN_URL: "https://auth.example/token", AUTH_SERVICE_URL: "http://auth:9100/" }))
-      .toMatchObject({ DOCS_TOKEN_URL: "https://auth.example/token", AUTH_SERVICE_URL: "http://auth:9100" });
+    expect(loadTransactionConfig({ ...TRANS, AUTH_SERVICE_PORT: "9100", DOCS_TOKEN_URL: "", AUTH_SERVICE_URL: "" })).toMatchObject({
+      DOCS_TOKEN_URL: "http://localhost:9100/token",
+      AUTH_SERVICE_URL: "http://localhost:9100",
+    });
+    expect(
+      loadTransactionConfig({ ...TRANS, AUTH_SERVICE_PORT: "9100", DOCS_TOKEN_URL: "https://auth.example/token", AUTH_SERVICE_URL: "http://auth:9100/" }),
+    ).toMatchObject({ DOCS_TOKEN_URL: "https://auth.example/token", AUTH_SERVICE_URL: "http://auth:9100" });
   });
 
   test("an empty variable takes its default, as docker-compose.yml hands on `${NAME:-}`", () => {
-    expect(loadTransactionConfig({ ...TRANS, AUTH_TIMEOUT_MS: "", TRANSACTIONS_DEFAULT_LIMIT: "", IS_DEBUG: "" }))
-      .toMatchObject({ AUTH_TIMEOUT_MS: 2000, TRANSACTIONS_DEFAULT_LIMIT: 1000, IS_DEBUG: false });
+    expect(loadTransactionConfig({ ...TRANS, AUTH_TIMEOUT_MS: "", TRANSACTIONS_DEFAULT_LIMIT: "", IS_DEBUG: "" })).toMatchObject({
+      AUTH_TIMEOUT_MS: 2000,
+      TRANSACTIONS_DEFAULT_LIMIT: 1000,
+      IS_DEBUG: false,
+    });
   });
 });
 

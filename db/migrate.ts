@@ -120,7 +120,8 @@ async function main(args: string[]): Promise<number> {
   const url = process.env[envName];
   // Both or nothing: a `.env` copied from `.env_example` names the role but leaves its password
   // to docker compose, and a run by hand then migrates as before, with no role.
-  const role = process.env[ROLES[service]!], rolePassword = process.env[ROLES[service]!.replace(/_USER$/, "_PASSWORD")];
+  const role = process.env[ROLES[service]!],
+    rolePassword = process.env[ROLES[service]!.replace(/_USER$/, "_PASSWORD")];
   if (!url) {
     console.error(`migrate ${service}: ${envName} is not set`);
     return 2;

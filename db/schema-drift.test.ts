@@ -9,7 +9,7 @@ setDefaultTimeout(30_000);
 /**
  * The committed migrations must be exactly what drizzle-kit drafts from the declared schema:
  * generate into a copy of them, and fail if it finds anything left to migrate. A changed
- * schema.ts without `bun run db:generate`, or a hand-edited snapshot, fails here.
+ * tables.ts without `bun run db:generate`, or a hand-edited snapshot, fails here.
  */
 const root = resolve(import.meta.dir, "..");
 
@@ -20,7 +20,7 @@ describe.each(["auth", "transaction"])("the %s service's declared schema", (serv
     const before = readdirSync(copy).sort();
     // drizzle-kit reads --out relative to the working directory, even when it is absolute.
     const proc = Bun.spawn(
-      ["bunx", "drizzle-kit", "generate", "--dialect", "postgresql", "--schema", `./${service}/schema.ts`, "--out", `./${relative(root, copy)}`],
+      ["bunx", "drizzle-kit", "generate", "--dialect", "postgresql", "--schema", `./${service}/tables.ts`, "--out", `./${relative(root, copy)}`],
       { cwd: root, stdout: "pipe", stderr: "pipe" },
     );
     const output = (await new Response(proc.stdout).text()) + (await new Response(proc.stderr).text());

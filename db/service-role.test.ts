@@ -21,7 +21,11 @@ function urlAs(role: string, password: string): string {
 }
 
 /** The SQLSTATE of a statement that must fail; "ok" when it did not. */
-const refusal = (run: () => Promise<unknown>) => run().then(() => "ok", (error: { code?: string }) => error.code ?? String(error));
+const refusal = (run: () => Promise<unknown>) =>
+  run().then(
+    () => "ok",
+    (error: { code?: string }) => error.code ?? String(error),
+  );
 
 beforeAll(async () => {
   db = await testDatabase("transaction");
@@ -96,6 +100,11 @@ describe("the service's login role", () => {
 
   test("is never the owner who migrates", async () => {
     const [me] = await db.sql<{ name: string }[]>`SELECT current_user AS name`;
-    expect(await grantServiceRole(db.sql, me!.name, PASSWORD).then(() => "granted", (e: Error) => e.message)).toContain("must not be the owner");
+    expect(
+      await grantServiceRole(db.sql, me!.name, PASSWORD).then(
+        () => "granted",
+        (e: Error) => e.message,
+      ),
+    ).toContain("must not be the owner");
   });
 });

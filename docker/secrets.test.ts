@@ -14,8 +14,14 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const FILES = [
   "secret_key/secret_key",
-  "auth_db_owner/password", "auth_db_owner/database_url", "auth_db_login/password", "auth_db_login/database_url",
-  "transaction_db_owner/password", "transaction_db_owner/database_url", "transaction_db_login/password", "transaction_db_login/database_url",
+  "auth_db_owner/password",
+  "auth_db_owner/database_url",
+  "auth_db_login/password",
+  "auth_db_login/database_url",
+  "transaction_db_owner/password",
+  "transaction_db_owner/database_url",
+  "transaction_db_login/password",
+  "transaction_db_login/database_url",
 ];
 
 /** Runs the job with exactly `env` (no `.env` of this machine), answering its output and the files. */
@@ -44,8 +50,12 @@ describe("the secrets job", () => {
     const owner = new URL(first.files["auth_db_owner/database_url"]!);
     expect([owner.username, owner.host, owner.pathname, owner.password]).toEqual(["auth", "auth_db:5432", "/auth", first.files["auth_db_owner/password"]!]);
     const login = new URL(first.files["transaction_db_login/database_url"]!);
-    expect([login.username, login.host, login.pathname, login.password])
-      .toEqual(["transaction_service", "transaction_db:5432", "/transaction", first.files["transaction_db_login/password"]!]);
+    expect([login.username, login.host, login.pathname, login.password]).toEqual([
+      "transaction_service",
+      "transaction_db:5432",
+      "/transaction",
+      first.files["transaction_db_login/password"]!,
+    ]);
   });
 
   test("keeps what it generated on the next start, and never prints a value", async () => {

@@ -50,7 +50,12 @@ decide("SECRET_KEY", `${root}/secret_key/secret_key`);
 // `host` is the database's service name in docker-compose.yml; the defaults are the file's too.
 const databases = [
   { prefix: "AUTH", host: "auth_db", volume: "auth_db", defaults: { USER: "auth", NAME: "auth", SERVICE_USER: "auth_service" } },
-  { prefix: "TRANS", host: "transaction_db", volume: "transaction_db", defaults: { USER: "transaction", NAME: "transaction", SERVICE_USER: "transaction_service" } },
+  {
+    prefix: "TRANS",
+    host: "transaction_db",
+    volume: "transaction_db",
+    defaults: { USER: "transaction", NAME: "transaction", SERVICE_USER: "transaction_service" },
+  },
 ];
 for (const { prefix, host, volume, defaults } of databases) {
   const setting = (name: keyof typeof defaults) => env[`${prefix}_DB_${name}`] || defaults[name];

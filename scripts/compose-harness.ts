@@ -75,7 +75,11 @@ export async function psql(container: string, user: string, database: string, st
 /** Everything the compose project labels: what `down -v` must leave none of. */
 export async function leftovers(project: string): Promise<string[]> {
   const label = `label=com.docker.compose.project=${project}`;
-  const kinds = [["ps", "-a"], ["network", "ls"], ["volume", "ls"]];
+  const kinds = [
+    ["ps", "-a"],
+    ["network", "ls"],
+    ["volume", "ls"],
+  ];
   const found = await Promise.all(kinds.map(async (kind) => (await must(["docker", ...kind, "-q", "--filter", label])).split("\n").filter(Boolean)));
   return found.flatMap((ids, i) => ids.map((id) => `${kinds[i]![0]} ${id}`));
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, rmSync, statSync } from "node:fs";
-import { freePort, until } from "../common/server";
+import { freePort, until } from "./processes";
 import { composeCommand, freshCopy, health, inspect, leftovers, must, psql, run } from "./compose-harness";
 
 /**
@@ -14,7 +14,8 @@ setDefaultTimeout(120_000);
 
 const project = `e2e${process.pid}${Date.now().toString(36)}`;
 const [authPort, transPort] = [freePort(), freePort()];
-const auth = `http://127.0.0.1:${authPort}`, trans = `http://127.0.0.1:${transPort}`;
+const auth = `http://127.0.0.1:${authPort}`,
+  trans = `http://127.0.0.1:${transPort}`;
 let dir: string;
 let command: string[] = [];
 const compose = (...args: string[]) => must([...command, "-p", project, ...args], dir);
@@ -34,8 +35,7 @@ async function upHealthy(label: string): Promise<void> {
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
 const bearer = () => ({ authorization: `Bearer ${token}` });
-const login = async (username: string) =>
-  fetch(`${auth}/token`, { method: "POST", body: new URLSearchParams({ username, password: "password-123" }) });
+const login = async (username: string) => fetch(`${auth}/token`, { method: "POST", body: new URLSearchParams({ username, password: "password-123" }) });
 
 beforeAll(async () => {
   command = await composeCommand();
@@ -55,7 +55,8 @@ afterAll(async () => {
 }, 120_000);
 
 test("registers, logs in, transfers, and reads the history and the account through the published ports", async () => {
-  for (const name of ["alice", "bob"]) expect((await post(`${auth}/register`, { username: name, email: `${name}@example.com`, password: "password-123" })).status).toBe(200);
+  for (const name of ["alice", "bob"])
+    expect((await post(`${auth}/register`, { username: name, email: `${name}@example.com`, password: "password-123" })).status).toBe(200);
   const answer = await login("alice");
   expect(answer.status).toBe(200);
   token = ((await answer.json()) as { access_token: string }).access_token;
@@ -93,7 +94,10 @@ test("both log files are on the host, owned by uid 1000, with the requests, no p
 });
 
 test("the services run as uid 1000 with no capabilities, and see only their own settings and secrets", async () => {
-  for (const [service, own, foreign] of [["auth_service", "AUTH_DATABASE_URL", "TRANS_D"], ["transaction_service", "TRANS_DATABASE_URL", "AUTH_D"]] as const) {
+  for (const [service, own, foreign] of [
+    ["auth_service", "AUTH_DATABASE_URL", "TRANS_D"],
+    ["transaction_service", "TRANS_DATABASE_URL", "AUTH_D"],
+  ] as const) {
     const status = await must(["docker", "exec", await container(service), "cat", "/proc/1/status"]);
     expect(status).toMatch(/^Uid:\s+1000\s+1000\s+1000\s+1000$/m);
     expect(status).toMatch(/^CapEff:\s+0+$/m);
@@ -106,9 +110,16 @@ test("the services run as uid 1000 with no capabilities, and see only their own 
 });
 
 test("the services' database sessions are their own login roles: not superusers, and no DDL", async () => {
-  for (const [db, owner, role] of [["auth_db", "auth", "auth_service"], ["transaction_db", "transaction", "transaction_service"]] as const) {
-    const sessions = await psql(await container(db), owner, owner,
-      "SELECT DISTINCT a.usename || ' ' || r.rolsuper FROM pg_stat_activity a JOIN pg_roles r ON r.rolname = a.usename WHERE a.application_name = 'auth-trans-app'");
+  for (const [db, owner, role] of [
+    ["auth_db", "auth", "auth_service"],
+    ["transaction_db", "transaction", "transaction_service"],
+  ] as const) {
+    const sessions = await psql(
+      await container(db),
+      owner,
+      owner,
+      "SELECT DISTINCT a.usename || ' ' || r.rolsuper FROM pg_stat_activity a JOIN pg_roles r ON r.rolname = a.usename WHERE a.application_name = 'auth-trans-app'",
+    );
     expect(sessions.out.trim().split("\n")).toEqual([`${role} false`]);
     const ddl = await psql(await container(db), owner, owner, `SET ROLE ${role}; CREATE TABLE intruder (id int)`);
     expect([ddl.code, ddl.out]).toEqual([1, expect.stringContaining("ERROR:  permission denied for schema public")]);
@@ -118,7 +129,11 @@ test("the services' database sessions are their own login roles: not superusers,
 test("restarting both databases is survived: the services recover without restarting", async () => {
   const before = await Promise.all(services.map(async (s) => inspect(await container(s), "{{.State.StartedAt}} {{.RestartCount}}")));
   await must(["docker", "restart", await container("auth_db"), await container("transaction_db")]);
-  const ready = (base: string) => fetch(`${base}/ready`).then((r) => r.status === 200, () => false);
+  const ready = (base: string) =>
+    fetch(`${base}/ready`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
   expect(await until(async () => (await ready(auth)) && (await ready(trans)), 60_000, 500)).toBe(true);
   expect((await login("alice")).status).toBe(200);
   expect((await post(`${trans}/transfer`, { receiver_username: "bob", amount: 1 }, bearer())).status).toBe(200);

@@ -14,8 +14,15 @@ const SECRET_FILES = /^\/run\/secrets\/(\w+)\/\w+$/;
 
 describe("docker-compose.yml", () => {
   test("declares the secrets job and the six services", () => {
-    expect(Object.keys(compose.services).sort()).toEqual(
-      ["auth_db", "auth_migrate", "auth_service", "secrets", "transaction_db", "transaction_migrate", "transaction_service"]);
+    expect(Object.keys(compose.services).sort()).toEqual([
+      "auth_db",
+      "auth_migrate",
+      "auth_service",
+      "secrets",
+      "transaction_db",
+      "transaction_migrate",
+      "transaction_service",
+    ]);
   });
 
   test("reads every variable it uses from .env_example", async () => {
@@ -76,14 +83,21 @@ const sides = [
 ] as const;
 
 describe.each(sides)("the $side side", ({ side, prefix, dockerfile, url, portVar, port }) => {
-  const db = service(`${side}_db`), migrate = service(`${side}_migrate`), app = service(`${side}_service`);
+  const db = service(`${side}_db`),
+    migrate = service(`${side}_migrate`),
+    app = service(`${side}_service`);
 
   test("its database is a pinned postgres on a named volume, checked by pg_isready over TCP, and unpublished", () => {
     expect(db.image).toMatch(/^postgres:\d+\.\d+(-[a-z]+)?$/);
     const volume = db.volumes?.find((v) => v.endsWith(":/var/lib/postgresql/data"))?.split(":")[0];
     expect(Object.keys(compose.volumes ?? {})).toContain(volume ?? "(no data volume)");
     expect(db.healthcheck?.test?.join(" ")).toContain("pg_isready -h 127.0.0.1 -U $$POSTGRES_USER -d $$POSTGRES_DB");
-    expect(db.healthcheck).toMatchObject({ interval: expect.any(String), timeout: expect.any(String), retries: expect.any(Number), start_period: expect.any(String) });
+    expect(db.healthcheck).toMatchObject({
+      interval: expect.any(String),
+      timeout: expect.any(String),
+      retries: expect.any(Number),
+      start_period: expect.any(String),
+    });
     expect(db.ports).toBeUndefined();
     expect(Object.keys(db.environment ?? {}).sort()).toEqual(["POSTGRES_DB", "POSTGRES_PASSWORD_FILE", "POSTGRES_USER"]);
   });
@@ -137,4 +151,3 @@ test("transaction_service also waits for a healthy auth_service and reaches it b
   expect(app.depends_on?.auth_service).toEqual({ condition: "service_healthy" });
   expect(app.environment?.AUTH_SERVICE_URL).toBe("http://auth_service:${AUTH_SERVICE_PORT:-8000}");
 });
-

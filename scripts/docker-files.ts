@@ -32,7 +32,10 @@ export const pkg = (await Bun.file(join(root, "package.json")).json()) as {
   dependencies?: Record<string, string>;
 };
 export const scripts = pkg.scripts ?? {};
-export const ignored = (await read(".dockerignore")).split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+export const ignored = (await read(".dockerignore"))
+  .split("\n")
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith("#"));
 
 export function service(name: string): Service {
   const found = compose.services[name];
@@ -53,10 +56,17 @@ export function variablesIn(text: string): string[] {
   return [...text.matchAll(/(?<!\$)\$(?:\{([A-Za-z_]\w*)[^}]*\}|([A-Za-z_]\w*))/g)].map((m) => (m[1] ?? m[2])!);
 }
 
-export interface Instruction { op: string; args: string }
+export interface Instruction {
+  op: string;
+  args: string;
+}
 
 export function instructions(dockerfile: string): Instruction[] {
-  return dockerfile.replace(/\\\n/g, " ").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"))
+  return dockerfile
+    .replace(/\\\n/g, " ")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"))
     .map((line) => {
       const op = line.split(/\s+/)[0]!;
       return { op: op.toUpperCase(), args: line.slice(op.length).trim() };
@@ -72,28 +82,40 @@ const transpiler = new Bun.Transpiler({ loader: "ts" });
 
 /** Follows relative imports from the entry files and collects the packages they load at run time. */
 export function reach(entries: string[]) {
-  const files = new Set<string>(), packages = new Set<string>(), missing: string[] = [];
+  const files = new Set<string>(),
+    packages = new Set<string>(),
+    missing: string[] = [];
   const queue = [...entries];
   for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
     if (files.has(file)) continue;
-    if (!existsSync(join(root, file))) { missing.push(file); continue; }
+    if (!existsSync(join(root, file))) {
+      missing.push(file);
+      continue;
+    }
     files.add(file);
     if (!/\.(ts|js)$/.test(file)) continue;
-    for (const { path: spec } of transpiler.scanImports(readFileSync(join(root, file), "utf8"))) {
+    const text = readFileSync(join(root, file), "utf8");
+    // Type-only imports are erased before Bun runs a file, but the file is part of the service's source all the same.
+    const typeOnly = [...text.matchAll(/import\s+type\s[^'";]*?from\s+["'](\.[^"']+)["']/g)].map((m) => ({ path: m[1]! }));
+    for (const { path: spec } of [...transpiler.scanImports(text), ...typeOnly]) {
       if (spec.startsWith(".")) {
         const base = normalize(join(dirname(file), spec));
         const hit = [base, `${base}.ts`, `${base}/index.ts`].find((c) => existsSync(join(root, c)) && statSync(join(root, c)).isFile());
         queue.push(hit ?? base);
       } else if (!/^(node|bun):/.test(spec) && spec !== "bun" && !builtinModules.includes(spec)) {
-        packages.add(spec.split("/").slice(0, spec.startsWith("@") ? 2 : 1).join("/"));
+        packages.add(
+          spec
+            .split("/")
+            .slice(0, spec.startsWith("@") ? 2 : 1)
+            .join("/"),
+        );
       }
     }
   }
   return { files, packages, missing };
 }
 
-export const isIgnored = (path: string) =>
-  ignored.some((p) => path === p || path.startsWith(`${p.replace(/\/$/, "")}/`) || new Bun.Glob(p).match(path));
+export const isIgnored = (path: string) => ignored.some((p) => path === p || path.startsWith(`${p.replace(/\/$/, "")}/`) || new Bun.Glob(p).match(path));
 
 /** The variables a configuration module reads: its schema's keys, as scripts/env-example.test.ts finds them. */
 export function schemaKeys(...files: string[]): string[] {
@@ -102,6 +124,8 @@ export function schemaKeys(...files: string[]): string[] {
 
 /** `volume:/path[:ro]` entries that name a top-level volume, as `{volume, path, readOnly}`. */
 export function namedVolumes(s: Service) {
-  return (s.volumes ?? []).map((v) => v.split(":")).filter(([name]) => name! in (compose.volumes ?? {}))
+  return (s.volumes ?? [])
+    .map((v) => v.split(":"))
+    .filter(([name]) => name! in (compose.volumes ?? {}))
     .map(([volume, path, mode]) => ({ volume: volume!, path: path!, readOnly: mode === "ro" }));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { compose, entryFiles, ignored, instructions, isIgnored, pkg, reach, read, root } from "./docker-files";
 
@@ -17,8 +17,16 @@ const sides = [
 describe.each(sides)("$dockerfile", ({ side, dockerfile, portVar, port }) => {
   test("builds from pinned Debian Bun, installs from the lockfile, and drops to bun in its entrypoint", async () => {
     const steps = instructions(await read(dockerfile));
-    const stages = new Set(steps.filter((s) => s.op === "FROM").map((s) => s.args.split(/\s+AS\s+/i)[1]).filter(Boolean));
-    for (const from of steps.filter((s) => s.op === "FROM").map((s) => s.args.split(/\s+/)[0]!).filter((f) => !stages.has(f))) {
+    const stages = new Set(
+      steps
+        .filter((s) => s.op === "FROM")
+        .map((s) => s.args.split(/\s+AS\s+/i)[1])
+        .filter(Boolean),
+    );
+    for (const from of steps
+      .filter((s) => s.op === "FROM")
+      .map((s) => s.args.split(/\s+/)[0]!)
+      .filter((f) => !stages.has(f))) {
       const [image, tag = "latest"] = from.split(":");
       expect(image).toBe("oven/bun");
       expect(tag).toStartWith(`${Bun.version}-`);
@@ -36,26 +44,46 @@ describe.each(sides)("$dockerfile", ({ side, dockerfile, portVar, port }) => {
     expect(JSON.parse(steps.findLast((s) => s.op === "CMD")?.args ?? "null")).toEqual(["bun", "run", `start:${side}`]);
   });
 
-  test("copies what the service, its migrations and the secrets job import, and only production packages", async () => {
-    const copies = instructions(await read(dockerfile)).filter((s) => s.op === "COPY" && !s.args.includes("--from="))
-      .map((s) => s.args.split(/\s+/).filter((w) => !w.startsWith("--")).slice(0, -1));
+  test("copies what the service, its migrations, the audit or the secrets job import and nothing else, and only production packages", async () => {
+    const copies = instructions(await read(dockerfile))
+      .filter((s) => s.op === "COPY" && !s.args.includes("--from="))
+      .map((s) =>
+        s.args
+          .split(/\s+/)
+          .filter((w) => !w.startsWith("--"))
+          .slice(0, -1),
+      );
     const sources = copies.flat().map((s) => s.replace(/\/$/, ""));
     expect(sources.filter((s) => !existsSync(join(root, s)) || isIgnored(s))).toEqual([]);
-    const entries = [...entryFiles(`start:${side}`), ...entryFiles(`migrate:${side}`), "docker/secrets.ts", "docker/entrypoint.sh"];
+    const entries = [
+      ...entryFiles(`start:${side}`),
+      ...entryFiles(`migrate:${side}`),
+      ...(side === "transaction" ? entryFiles("audit") : ["docker/secrets.ts"]),
+      "docker/entrypoint.sh",
+    ];
     expect(entries.length).toBeGreaterThanOrEqual(4);
     const { files, packages, missing } = reach(entries);
     expect(missing).toEqual([]);
     const copied = (f: string) => sources.some((s) => f === s || f.startsWith(`${s}/`));
     expect([...files].filter((f) => !copied(f) || isIgnored(f))).toEqual([]);
     expect([...packages].filter((p) => !(p in (pkg.dependencies ?? {})))).toEqual([]);
+    // And nothing else: test support and development helpers stay out of the image.
+    const shipped = sources.flatMap((s) =>
+      statSync(join(root, s)).isDirectory() ? [...new Bun.Glob("**/*.ts").scanSync(join(root, s))].map((f) => `${s}/${f}`) : [s],
+    );
+    expect(shipped.filter((f) => f.endsWith(".ts") && !isIgnored(f) && !files.has(f))).toEqual([]);
   });
 });
 
 test("docker/entrypoint.sh turns every NAME_FILE that compose passes into NAME, and execs setpriv to bun", async () => {
   const script = await read("docker/entrypoint.sh");
   const listed = /^for var in ([A-Z_ ]+); do$/m.exec(script)?.[1]?.split(" ") ?? [];
-  const passed = new Set(Object.values(compose.services).flatMap((s) => Object.keys(s.environment ?? {}))
-    .filter((k) => k.endsWith("_FILE") && !k.startsWith("POSTGRES_")).map((k) => k.replace(/_FILE$/, "")));
+  const passed = new Set(
+    Object.values(compose.services)
+      .flatMap((s) => Object.keys(s.environment ?? {}))
+      .filter((k) => k.endsWith("_FILE") && !k.startsWith("POSTGRES_"))
+      .map((k) => k.replace(/_FILE$/, "")),
+  );
   expect(listed.sort()).toEqual([...passed].sort());
   expect(script).toMatch(/as_bun=\(setpriv --reuid=bun --regid=bun [^)]*--no-new-privs --\)/);
   expect(script.trimEnd().split("\n").at(-1)).toBe(`exec "\${as_bun[@]}" "$@"`);

@@ -2,6 +2,6 @@ import { defineConfig } from "drizzle-kit";
 
 export default defineConfig({
   dialect: "postgresql",
-  schema: "./transaction/schema.ts",
+  schema: "./transaction/tables.ts",
   out: "./transaction/migrations",
 });

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { MAX_AMOUNT_MINOR, toMinor, toUnits } from "./money";
+import type { TransferRow } from "./transfers";
 
 /**
  * An amount is a JSON number (never a string, boolean or null) greater than 0, at most
@@ -38,16 +39,6 @@ export const TransactionOut = z
     receiver_username: z.string().openapi({ example: "bob" }),
   })
   .openapi("TransactionOut");
-
-export interface TransferRow {
-  id: bigint;
-  sender_id: bigint;
-  receiver_id: bigint;
-  amount: bigint;
-  created_at: Date;
-  sender_username: string;
-  receiver_username: string;
-}
 
 export function transactionOut(row: TransferRow): z.infer<typeof TransactionOut> {
   return {

@@ -1,6 +1,16 @@
 import type postgres from "postgres";
 import type { Sql } from "../db/connect";
-import type { TransferRow } from "./schemas";
+
+/** A transfer as the SQL of this file returns it; `transactionOut` turns it into the API shape. */
+export interface TransferRow {
+  id: bigint;
+  sender_id: bigint;
+  receiver_id: bigint;
+  amount: bigint;
+  created_at: Date;
+  sender_username: string;
+  receiver_username: string;
+}
 
 export interface TransferInput {
   senderUid: bigint;
