@@ -71,6 +71,7 @@ describe("docker-compose.yml", () => {
   test("starts nothing before the secrets job has finished", () => {
     expect(service("secrets").entrypoint).toEqual(["bun", "docker/secrets.ts"]);
     expect(service("secrets").restart).toBe("no");
+    expect(service("secrets").network_mode).toBe("none");
     for (const db of ["auth_db", "transaction_db"]) {
       expect(service(db).depends_on).toEqual({ secrets: { condition: "service_completed_successfully" } });
     }

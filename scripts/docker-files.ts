@@ -12,6 +12,7 @@ export interface Service {
   build?: { context?: string; dockerfile?: string };
   command?: string[];
   entrypoint?: string[];
+  network_mode?: string;
   env_file?: string | string[];
   environment?: Record<string, string>;
   ports?: string[];
