@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { databaseUrl, integer, parseConfig, port, secretLongEnough, secretTooShort, sharedEnv } from "../common/config";
+import { databaseUrl, integer, parseConfig, port, refuseKnownSecrets, sharedEnv } from "../common/config";
 
 /**
  * How many reverse proxies stand in front of the service. The words of the earlier on/off
@@ -22,6 +22,8 @@ const schema = z
     ...sharedEnv,
     AUTH_DATABASE_URL: databaseUrl,
     AUTH_SERVICE_PORT: port(8000),
+    /** Only to derive the default CORS origins: the transaction service's docs page calls /token. */
+    TRANS_SERVICE_PORT: port(8001),
     ACCESS_TOKEN_EXPIRE_MINUTES: integer(30),
     REFRESH_TOKEN_EXPIRE_DAYS: integer(30),
     SESSION_LIFETIME_DAYS: integer(90),
@@ -37,15 +39,20 @@ const schema = z
     /** Origins whose pages (the transaction service's Swagger UI) may call this service. */
     CORS_ORIGINS: z
       .string()
-      .default("http://localhost:8001,http://127.0.0.1:8001")
+      .optional()
       .transform((v) =>
         v
-          .split(",")
+          ?.split(",")
           .map((o) => o.trim())
           .filter(Boolean),
       ),
   })
-  .refine(secretLongEnough, secretTooShort);
+  .superRefine(refuseKnownSecrets("AUTH_DATABASE_URL"))
+  // Unset, the origins follow TRANS_SERVICE_PORT, so moving that port needs no second change.
+  .transform((c) => ({
+    ...c,
+    CORS_ORIGINS: c.CORS_ORIGINS ?? [`http://localhost:${c.TRANS_SERVICE_PORT}`, `http://127.0.0.1:${c.TRANS_SERVICE_PORT}`],
+  }));
 
 export type AuthConfig = z.infer<typeof schema>;
 
