@@ -7,8 +7,9 @@ setDefaultTimeout(30_000);
 
 /**
  * The client address as the service records it, read back from GET /sessions. With n trusted
- * proxies it is the n-th X-Forwarded-For entry from the right, the one our nearest proxy
- * appended; whatever the client wrote to its left is ignored.
+ * proxies it is the n-th X-Forwarded-For entry from the right, the one that the first of our
+ * proxies (the one the client connected to) appended; whatever the client wrote to its left is
+ * ignored.
  */
 const PASSWORD = "password-123";
 const services: Record<string, RunningAuth> = {};

@@ -9,8 +9,8 @@ const MAX_ADDRESS_LENGTH = 64;
  *
  * With no proxy in front (`trustedProxies` 0), it is the connection's address, and
  * X-Forwarded-For is ignored: anyone can write that header. Behind n proxies, each one appends
- * the address it received the request from, so the entry that the nearest n-th proxy appended,
- * the n-th from the right, is the client's; everything to its left was written by the client
+ * the address it received the request from, so the entry that the first of them (the one the
+ * client connected to) appended, the n-th from the right, is the client's; everything to its left was written by the client
  * (or by proxies that are not ours) and is never used. A request whose header has fewer
  * entries than there are proxies did not come through all of them, so its connection's address
  * is used instead.
