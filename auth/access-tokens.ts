@@ -6,7 +6,7 @@ import { guard } from "../common/route";
 import { bearerToken, secretKey, tokenVerifier } from "../common/tokens";
 import type { AuthConfig } from "./config";
 import { REFUSALS } from "./refusals";
-import type { VerifiedUser } from "./users";
+import type { Caller } from "./sessions";
 import type { VerifyCache } from "./verify-cache";
 
 /** Issuing and checking this service's tokens; the transaction service shares only the check. */
@@ -16,8 +16,9 @@ export function tokenService(config: AuthConfig, cache: VerifyCache) {
   const expiresInSeconds = config.ACCESS_TOKEN_EXPIRE_MINUTES * 60;
 
   return {
-    async issue(user: { id: bigint; token_version: number }) {
-      const accessToken = await new SignJWT({ ver: user.token_version })
+    /** An access token of the session, under the user's current token version. */
+    async issue(user: { id: bigint; token_version: number }, sessionId: string) {
+      const accessToken = await new SignJWT({ ver: user.token_version, sid: sessionId })
         .setProtectedHeader({ alg: config.ALGORITHM, typ: "JWT" })
         .setSubject(String(user.id))
         .setIssuedAt()
@@ -27,20 +28,22 @@ export function tokenService(config: AuthConfig, cache: VerifyCache) {
     },
 
     /**
-     * Route middleware that puts the caller's user in `c.var.user`: signature and expiry first,
-     * then the user's token version (from memory, kept exact by LISTEN/NOTIFY, or else one read
-     * by primary key), which refuses a token issued before the last password change. It runs before body validation, so a request without a valid token is a 401
-     * whatever its body, as in the original.
+     * Route middleware that puts the caller in `c.var.user`: signature and expiry first, then the
+     * user's token version and the token's session, from memory (kept exact by LISTEN/NOTIFY) or
+     * else read by primary key, which refuse a token issued before the last password change or
+     * whose session has ended. It runs before body validation, so a request without a valid token
+     * is a 401 whatever its body, as in the original.
      */
     authenticate: guard(
-      createMiddleware<AuthenticatedEnv<VerifiedUser>>(async (c, next) => {
+      createMiddleware<AuthenticatedEnv<Caller>>(async (c, next) => {
         const claims = await verify(bearerToken(c.req.header("authorization")));
-        const user = await cache.user(claims.userId);
-        if (!user || user.token_version !== claims.version) {
-          throw refuse(REFUSALS.invalid_token, { reason: user ? "revoked" : "unknown_user" });
-        }
+        if (!claims.sessionId) throw refuse(REFUSALS.invalid_token, { reason: "no_session" });
+        const found = await cache.caller(claims.userId, claims.sessionId);
+        if (!found) throw refuse(REFUSALS.invalid_token, { reason: "unknown_user" });
+        if (found.user.token_version !== claims.version) throw refuse(REFUSALS.invalid_token, { reason: "revoked" });
+        if (!found.sessionLive) throw refuse(REFUSALS.invalid_token, { reason: "session_ended" });
         c.set("userId", claims.userId);
-        c.set("user", user);
+        c.set("user", { ...found.user, session_id: claims.sessionId });
         await next();
       }),
       [REFUSALS.not_authenticated, REFUSALS.invalid_token],

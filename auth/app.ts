@@ -9,14 +9,16 @@ import type { AuthDeps } from "./deps";
 import { loginRoutes } from "./login-routes";
 import { passwordRoutes } from "./password-routes";
 import { registerRoutes } from "./register-routes";
-import { passwordThrottle } from "./throttle";
+import { sessionRoutes } from "./session-routes";
+import { passwordThrottle, registrationThrottle } from "./throttle";
 import { verifyCache, type VerifyCache } from "./verify-cache";
 import { verifyRoutes } from "./verify-routes";
 
 const DESCRIPTION = `Registers users and issues JWT bearer tokens (OAuth2 password flow).
 
 To try it: \`POST /register\`, then click **Authorize** and log in with the username and password.
-A password change revokes every token issued before it.`;
+Each login starts a session; \`POST /token\` with \`grant_type=refresh_token\` renews its tokens, \`POST /logout\`
+ends it. A password change revokes every token issued before it and ends every session.`;
 
 /**
  * Builds the auth service from its dependencies, so that tests build one the same way. `cache`
@@ -33,15 +35,27 @@ export function createAuthApp(deps: AppDeps<AuthConfig> & { cache?: VerifyCache 
       OAuth2PasswordBearer: { type: "oauth2", flows: { password: { tokenUrl: "/token", scopes: {} } } },
       BearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
     },
-    tags: [{ name: "auth", description: "Register, log in, change the password, and what the transaction service asks." }],
+    tags: [
+      { name: "auth", description: "Register, log in, change the password, and what the transaction service asks." },
+      { name: "sessions", description: "Log out, and see or end the sessions that logins started." },
+    ],
     corsOrigins: config.CORS_ORIGINS,
   });
   const cache = deps.cache ?? verifyCache({ sql, log, maxEntries: config.VERIFY_CACHE_SIZE, onShutdown: deps.onShutdown });
-  const full: AuthDeps = { sql, config, log, cache, tokens: tokenService(config, cache), throttle: passwordThrottle(sql, config) };
+  const full: AuthDeps = {
+    sql,
+    config,
+    log,
+    cache,
+    tokens: tokenService(config, cache),
+    throttle: passwordThrottle(sql, config),
+    registrations: registrationThrottle(sql, config),
+  };
   registerRoutes(app, full);
   loginRoutes(app, full);
   passwordRoutes(app, full);
   verifyRoutes(app, full);
   checkUserRoutes(app, full);
+  sessionRoutes(app, full);
   return app;
 }

@@ -50,15 +50,22 @@ const verify = (url: string, token: string) =>
     body: (await r.json()) as { id?: number; username?: string },
   }));
 
-/** `count` users inserted straight into the database (no password hashing), with a token each. */
-async function users(count: number, prefix: string): Promise<{ id: bigint; token: string }[]> {
-  const rows = await a.db.sql<{ id: bigint; token_version: number }[]>`
-    INSERT INTO users (username, email, password_hash)
-    SELECT ${prefix} || g, ${prefix} || g || '@example.com', 'not-a-hash' FROM generate_series(1, ${count}::int) AS g
-    RETURNING id, token_version`;
-  const tokens = tokenService(a.config, undefined as never);
-  return Promise.all(rows.map(async (row) => ({ id: row.id, token: (await tokens.issue(row)).access_token })));
+/** `count` users inserted straight into the database (no password hashing), each with a live session and a token. */
+async function users(count: number, prefix: string): Promise<{ id: bigint; sid: string; token: string }[]> {
+  const rows = await a.db.sql<{ id: bigint; token_version: number; sid: string }[]>`
+    WITH u AS (
+      INSERT INTO users (username, email, password_hash)
+      SELECT ${prefix} || g, ${prefix} || g || '@example.com', 'not-a-hash' FROM generate_series(1, ${count}::int) AS g
+      RETURNING id, token_version)
+    INSERT INTO sessions (id, user_id, refresh_token_hash, expires_at, absolute_expires_at, client_address, user_agent)
+    SELECT gen_random_uuid(), u.id, 'h', now() + interval '1 day', now() + interval '1 day', '127.0.0.1', 'test' FROM u
+    RETURNING user_id AS id, id AS sid, 0 AS token_version`;
+  return Promise.all(rows.map(async (row) => ({ id: row.id, sid: row.sid, token: await tokenFor(row.id, row.token_version, row.sid) })));
 }
+
+/** A token as the auth service issues it, for any user, version and session. */
+const tokenFor = async (id: bigint, version: number, sid: string) =>
+  (await tokenService(a.config, undefined as never).issue({ id, token_version: version }, sid)).access_token;
 
 const percentile = (values: number[], p: number) => [...values].sort((x, y) => x - y)[Math.ceil((p / 100) * values.length) - 1]!;
 
@@ -117,8 +124,10 @@ describe("/verify from memory", () => {
     const { token } = await registerAndLogin(a.url, "local", "password-0");
     expect((await verify(a.url, token)).status).toBe(200);
     expect((await verify(b.url, token)).status).toBe(200);
-    // With no notification at all, only B's own bookkeeping can make it refuse the old token.
+    // With no notification at all (a password change also ends every session), only B's own
+    // bookkeeping can make it refuse the old token.
     await a.db.sql`ALTER TABLE users DISABLE TRIGGER users_notify_changed`;
+    await a.db.sql`ALTER TABLE sessions DISABLE TRIGGER sessions_notify_changed`;
     try {
       const changed = await fetch(`${b.url}/change-password`, {
         method: "POST",
@@ -131,16 +140,16 @@ describe("/verify from memory", () => {
       expect((await verify(a.url, token)).status).toBe(200);
     } finally {
       await a.db.sql`ALTER TABLE users ENABLE TRIGGER users_notify_changed`;
+      await a.db.sql`ALTER TABLE sessions ENABLE TRIGGER sessions_notify_changed`;
     }
   });
 
   test("a revocation committed anywhere reaches instance B within milliseconds (200 rounds, p99 reported)", async () => {
     const b = await instance();
     const [user] = await users(1, "revoked");
-    const tokens = tokenService(a.config, undefined as never);
     const propagationMs: number[] = [];
     for (let version = 0; version < 200; version++) {
-      const token = (await tokens.issue({ id: user!.id, token_version: version })).access_token;
+      const token = await tokenFor(user!.id, version, user!.sid);
       expect((await verify(b.url, token)).status).toBe(200);
       await a.db.sql`UPDATE users SET token_version = token_version + 1 WHERE id = ${user!.id}`;
       const committedAt = performance.now();
@@ -154,15 +163,61 @@ describe("/verify from memory", () => {
     expect(p99).toBeLessThan(250);
   });
 
+  test("a logout on instance A is refused at once on A, and on instance B as soon as the notification lands", async () => {
+    const b = await instance();
+    const { token } = await registerAndLogin(a.url, "leaver");
+    expect((await verify(b.url, token)).status).toBe(200);
+    const out = await fetch(`${a.url}/logout`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+    const answeredAt = performance.now();
+    expect(out.status).toBe(204);
+    expect((await verify(a.url, token)).status).toBe(401);
+    expect(await until(async () => (await verify(b.url, token)).status === 401, 2000, 1)).toBe(true);
+    console.log(`logout on A refused on B after ${(performance.now() - answeredAt).toFixed(2)} ms`);
+  });
+
+  test("the instance that ends a session forgets it itself, before answering", async () => {
+    const b = await instance();
+    const { token } = await registerAndLogin(a.url, "quietleaver");
+    expect((await verify(a.url, token)).status).toBe(200);
+    expect((await verify(b.url, token)).status).toBe(200);
+    await a.db.sql`ALTER TABLE sessions DISABLE TRIGGER sessions_notify_changed`;
+    try {
+      const out = await fetch(`${b.url}/logout`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+      expect(out.status).toBe(204);
+      expect((await verify(b.url, token)).status).toBe(401);
+      // A heard nothing, so it still answers from memory: what the trigger is there to prevent.
+      expect((await verify(a.url, token)).status).toBe(200);
+    } finally {
+      await a.db.sql`ALTER TABLE sessions ENABLE TRIGGER sessions_notify_changed`;
+    }
+  });
+
+  test("a session ended by any writer is refused by every instance; one past its expiry needs no notification", async () => {
+    const b = await instance();
+    const [ended, expiring] = await users(2, "sessionend");
+    for (const u of [ended!, expiring!]) expect((await verify(b.url, u.token)).status).toBe(200);
+    await a.db.sql`UPDATE sessions SET ended_at = now(), end_reason = 'deleted' WHERE id = ${ended!.sid}`;
+    expect(await until(async () => (await verify(b.url, ended!.token)).status === 401, 2000, 1)).toBe(true);
+    // Moving the expiry is announced like an ending; letting it pass is not, and needs not be.
+    await a.db.sql`UPDATE sessions SET expires_at = now() + interval '1 second' WHERE id = ${expiring!.sid}`;
+    expect(await until(async () => (await verify(b.url, expiring!.token)).status === 200 && b.cache.sessions.size > 0, 2000, 1)).toBe(true);
+    await a.db.sql`ALTER TABLE sessions DISABLE TRIGGER sessions_notify_changed`;
+    try {
+      await Bun.sleep(1100);
+      expect((await verify(b.url, expiring!.token)).status).toBe(401);
+    } finally {
+      await a.db.sql`ALTER TABLE sessions ENABLE TRIGGER sessions_notify_changed`;
+    }
+  });
+
   test("a LISTEN connection killed with pg_terminate_backend never lets a revoked token through", async () => {
     const b = await instance();
     const [user] = await users(1, "killed");
-    const tokens = tokenService(a.config, undefined as never);
     for (let version = 0; version < 10; version++) {
-      const token = (await tokens.issue({ id: user!.id, token_version: version })).access_token;
+      const token = await tokenFor(user!.id, version, user!.sid);
       expect(await until(() => b.cache.users.isTrusted, 10_000, 10)).toBe(true);
       expect((await verify(b.url, token)).status).toBe(200);
-      expect(b.cache.users.size).toBe(1);
+      expect([b.cache.users.size, b.cache.sessions.size]).toEqual([1, 1]);
       // Kill every listener on this database (A's too), wait until they are gone, then revoke:
       // the revocation's notification has nobody to reach.
       const killed = await a.db.sql`
@@ -189,5 +244,6 @@ describe("/verify from memory", () => {
       }
     }
     expect(largest).toBe(50);
+    expect(b.cache.sessions.size).toBeLessThanOrEqual(50);
   });
 });

@@ -1,7 +1,7 @@
 import { ConfigError } from "./config";
 import { Logger } from "./logger";
 import { exitOnSignals, serve, type AppDeps } from "./server";
-import { connect, normalizeDatabaseUrl } from "../db/connect";
+import { connect, normalizeDatabaseUrl, type Sql } from "../db/connect";
 
 /** The settings as a debug line can show them: no secret, and a database URL as host and name only. */
 function redacted(config: object): Record<string, unknown> {
@@ -35,6 +35,8 @@ export function runService<C extends SharedSettings>(service: {
   databaseUrl: (config: C) => string;
   port: (config: C) => number;
   createApp: (deps: AppDeps<C>) => { fetch: (request: Request, env: never) => Response | Promise<Response> };
+  /** Work the service does beside requests (a purge, say); answers how to stop it before the pool closes. */
+  background?: (deps: { sql: Sql; config: C; log: Logger }) => () => Promise<void>;
 }): void {
   let config: C;
   try {
@@ -56,7 +58,9 @@ export function runService<C extends SharedSettings>(service: {
   const sql = connect(service.databaseUrl(config), { max: config.DB_POOL_MAX });
   const stops: (() => Promise<void>)[] = [];
   const app = service.createApp({ sql, config, log, onShutdown: (stop) => stops.push(stop) });
+  const stopBackground = service.background?.({ sql, config, log });
   const close = async () => {
+    await stopBackground?.();
     await Promise.all(stops.map((stop) => stop()));
     await sql.end({ timeout: 10 });
   };

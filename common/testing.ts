@@ -103,8 +103,16 @@ export async function request(url: string, method: string, path: string, call: C
   return answer;
 }
 
+/**
+ * A service under test runs in the test's own process, and writes its info lines at the end of
+ * the event loop's turn (common/logger.ts): a response can reach the test first. One turn later
+ * (setImmediate runs in order) every line of a request already answered is in the file.
+ */
+export const logsWritten = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** A service's log, one parsed JSON object per line. */
 export async function logLines(logFile: string): Promise<Record<string, any>[]> {
+  await logsWritten();
   const text = await Bun.file(logFile).text();
   return text
     .split("\n")

@@ -8,7 +8,6 @@ import { authenticate } from "./authenticate";
 import type { TransactionConfig } from "./config";
 import type { TransactionDeps } from "./deps";
 import { historyRoutes } from "./history-routes";
-import { DEFAULT_PURGE, startKeyPurge } from "./key-purge";
 import { transferRoutes } from "./transfer-routes";
 
 const description = (tokenUrl: string) => `Moves money between registered users, exactly and all or nothing.
@@ -39,8 +38,6 @@ export function createTransactionApp(deps: AppDeps<TransactionConfig>): OpenAPIH
     tags: [{ name: "transactions", description: "Send money, list your transfers, see your balance. Every route needs a token." }],
   });
   const auth = authClient({ baseUrl: config.AUTH_SERVICE_URL, timeoutMs: config.AUTH_TIMEOUT_MS, log });
-  // Only an app whose shutdown can stop the purge runs it (a test's bare app runs none).
-  deps.onShutdown?.(startKeyPurge(sql, log, { ...DEFAULT_PURGE, retentionHours: config.IDEMPOTENCY_KEY_RETENTION_HOURS }).stop);
   const full: TransactionDeps = { sql, config, log, auth, authenticate: authenticate(auth, config.SECRET_KEY, config.ALGORITHM) };
   transferRoutes(app, full);
   historyRoutes(app, full);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { databaseUrl, integer, parseConfig, port, secretLongEnough, secretTooShort, sharedEnv } from "../common/config";
+import { databaseUrl, integer, parseConfig, port, refuseKnownSecrets, sharedEnv } from "../common/config";
 import { decimalToMinor } from "./money";
 
 const schema = z
@@ -7,7 +7,9 @@ const schema = z
     ...sharedEnv,
     TRANS_DATABASE_URL: databaseUrl,
     TRANS_SERVICE_PORT: port(8001),
-    AUTH_SERVICE_URL: z.url({ protocol: /^https?$/ }).default("http://localhost:8000").transform((u) => u.replace(/\/+$/, "")),
+    /** Only to derive the defaults of AUTH_SERVICE_URL and DOCS_TOKEN_URL. */
+    AUTH_SERVICE_PORT: port(8000),
+    AUTH_SERVICE_URL: z.url({ protocol: /^https?$/ }).optional(),
     AUTH_TIMEOUT_MS: integer(2000, 50),
     DEFAULT_BALANCE: z
       .string()
@@ -17,9 +19,15 @@ const schema = z
     /** How long an Idempotency-Key replays its transfer; the IETF draft asks for at least 24 hours. */
     IDEMPOTENCY_KEY_RETENTION_HOURS: integer(24, 24),
     /** The auth service's /token as the user's browser reaches it, for Swagger UI's Authorize. */
-    DOCS_TOKEN_URL: z.url().default("http://localhost:8000/token"),
+    DOCS_TOKEN_URL: z.url().optional(),
   })
-  .refine(secretLongEnough, secretTooShort);
+  .superRefine(refuseKnownSecrets("TRANS_DATABASE_URL"))
+  // Unset, both follow AUTH_SERVICE_PORT, so moving that port needs no second change.
+  .transform((c) => ({
+    ...c,
+    AUTH_SERVICE_URL: (c.AUTH_SERVICE_URL ?? `http://localhost:${c.AUTH_SERVICE_PORT}`).replace(/\/+$/, ""),
+    DOCS_TOKEN_URL: c.DOCS_TOKEN_URL ?? `http://localhost:${c.AUTH_SERVICE_PORT}/token`,
+  }));
 
 export type TransactionConfig = z.infer<typeof schema>;
 
