@@ -51,7 +51,10 @@ export async function pgbench(options: { url: string; seconds: number; connectio
   const file = `${scratch()}/script.sql`;
   writeFileSync(file, options.script);
   const args = ["-n", "-M", "prepared", "-c", String(options.connections), "-j", "1", "-T", String(options.seconds), "-f", file];
-  const proc = Bun.spawn(["pgbench", ...args, options.url], { stdout: "pipe", stderr: "pipe" });
+  // The session settings the services' own connections use (db/connect.ts), so that the ceiling
+  // runs the function exactly as the service does.
+  const env = { ...process.env, PGOPTIONS: "-c plan_cache_mode=force_generic_plan" };
+  const proc = Bun.spawn(["pgbench", ...args, options.url], { stdout: "pipe", stderr: "pipe", env });
   const out = await new Response(proc.stdout).text();
   const err = await new Response(proc.stderr).text();
   if ((await proc.exited) !== 0) throw new Error(`pgbench failed: ${err}`);
