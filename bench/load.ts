@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 
 export interface LoadResult {
   requestsPerSecond: number;
-  /** Latency percentiles in milliseconds (wrk only). */
+  /** Latency percentiles in milliseconds (wrk and pgbench). */
   p50Ms?: number;
   p99Ms?: number;
   /** Non-2xx answers and socket errors (wrk), failed transactions (pgbench): a fair run has none. */
@@ -46,11 +46,29 @@ end
   };
 }
 
-/** pgbench runs the same SQL the service runs, straight against PostgreSQL: its ceiling. */
+/**
+ * pgbench runs the same SQL the service runs, straight against PostgreSQL: its ceiling. Its
+ * per-transaction log gives the database's own latency percentiles, to set beside the service's.
+ */
 export async function pgbench(options: { url: string; seconds: number; connections: number; script: string }): Promise<LoadResult> {
-  const file = `${scratch()}/script.sql`;
+  const dir = scratch();
+  const file = `${dir}/script.sql`;
   writeFileSync(file, options.script);
-  const args = ["-n", "-M", "prepared", "-c", String(options.connections), "-j", "1", "-T", String(options.seconds), "-f", file];
+  const args = [
+    "-n",
+    "-M",
+    "prepared",
+    "-c",
+    String(options.connections),
+    "-j",
+    "1",
+    "-T",
+    String(options.seconds),
+    "-f",
+    file,
+    "-l",
+    `--log-prefix=${dir}/log`,
+  ];
   // The session settings the services' own connections use (db/connect.ts), so that the ceiling
   // runs the function exactly as the service does.
   const env = { ...process.env, PGOPTIONS: "-c plan_cache_mode=force_generic_plan" };
@@ -61,7 +79,14 @@ export async function pgbench(options: { url: string; seconds: number; connectio
   const tps = /tps = ([\d.]+)/.exec(out);
   const failed = /number of failed transactions: (\d+)/.exec(out);
   if (!tps) throw new Error(`cannot read pgbench output:\n${out}`);
-  return { requestsPerSecond: Number(tps[1]), errors: Number(failed?.[1] ?? 0) };
+  // Each log line: client, transaction number, latency in microseconds, …
+  const latencies = readdirSync(dir)
+    .filter((name) => name.startsWith("log"))
+    .flatMap((name) => readFileSync(`${dir}/${name}`, "utf8").trim().split("\n"))
+    .map((line) => Number(line.split(" ")[2]) / 1000)
+    .sort((a, b) => a - b);
+  const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+  return { requestsPerSecond: Number(tps[1]), errors: Number(failed?.[1] ?? 0), p50Ms: at(0.5), p99Ms: at(0.99) };
 }
 
 /** `bun bench/hash-ceiling.ts`: Bun.password.verify per second, in a process of its own. */

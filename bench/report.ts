@@ -1,5 +1,6 @@
 export interface Summary {
   rps: number;
+  rounds: number[];
   p50Ms?: number;
   p99Ms?: number;
   errors: number;
@@ -50,7 +51,7 @@ export function report({ machine, postgres, seconds, rounds, summary: s, rss }: 
     [
       "`/transfer` latency, 16 connections",
       `p50 ${ms(get("transfer16").p50Ms)}, p99 ${ms(get("transfer16").p99Ms)}`,
-      "",
+      `pgbench, 16 clients: p50 ${ms(get("pgbench16").p50Ms)}, p99 ${ms(get("pgbench16").p99Ms)}`,
       "",
       `p99 ≤ 25 ms: ${check(get("transfer16").p99Ms! <= 25)}`,
     ],
@@ -85,7 +86,7 @@ export function report({ machine, postgres, seconds, rounds, summary: s, rss }: 
     .filter(([, v]) => v.errors > 0)
     .map(([k, v]) => `${k}: ${v.errors}`);
   return [
-    `Machine: ${machine}; ${postgres}. ${rounds} rounds of ${seconds} s per path, path and baseline alternating.`,
+    `Machine: ${machine}; ${postgres}. ${rounds} rounds of ${seconds} s per path (/token and its baseline ${2 * seconds} s, history pages at 1 connection), path and baseline alternating.`,
     "",
     ...rows.map((row) => `| ${row.join(" | ")} |`),
     "",
