@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { until } from "../scripts/processes";
 import { registerAndLogin, type RunningAuth } from "./test-server";
-import { percentile, verify, verifyTestbed } from "./verify-cache-testing";
+import { percentile, verify, verifyTestbed } from "./test-verify-cache";
 
 // Two instances, hundreds of users and killed connections take seconds on a small, busy machine.
 setDefaultTimeout(60_000);
