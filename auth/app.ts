@@ -1,9 +1,12 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import { Registry } from "prom-client";
 import { createServiceApp } from "../common/http";
+import { instrumentSql } from "../db/pool-metrics";
 import { tokenService } from "./access-tokens";
 import { checkUserRoutes } from "./check-user-routes";
 import type { AuthDeps, AuthEnv } from "./deps";
 import { loginRoutes } from "./login-routes";
+import { authMetrics } from "./metrics";
 import { passwordRoutes } from "./password-routes";
 import { registerRoutes } from "./register-routes";
 import { passwordThrottle } from "./throttle";
@@ -14,9 +17,13 @@ const DESCRIPTION = `Registers users and issues JWT bearer tokens (OAuth2 passwo
 To try it: \`POST /register\`, then click **Authorize** and log in with the username and password.
 A password change revokes every token issued before it.`;
 
-/** Builds the auth service from its dependencies, so that tests build one the same way. */
-export function createAuthApp(deps: Omit<AuthDeps, "tokens" | "throttle">): OpenAPIHono<AuthEnv> {
-  const { sql, config, log } = deps;
+/**
+ * Builds the auth service from its dependencies, so that tests build one the same way. With a
+ * `registry`, requests and the pool are measured into it; without one, metrics are off.
+ */
+export function createAuthApp(deps: Pick<AuthDeps, "sql" | "config" | "log"> & { registry?: Registry }): OpenAPIHono<AuthEnv> {
+  const { config, log, registry } = deps;
+  const sql = registry ? instrumentSql(deps.sql, registry) : deps.sql;
   const app = createServiceApp<AuthEnv["Variables"]["user"]>({
     title: "Auth service",
     description: DESCRIPTION,
@@ -28,8 +35,16 @@ export function createAuthApp(deps: Omit<AuthDeps, "tokens" | "throttle">): Open
     },
     tags: [{ name: "auth", description: "Register, log in, change the password, and what the transaction service asks." }],
     corsOrigins: config.CORS_ORIGINS,
+    registry,
   });
-  const full: AuthDeps = { ...deps, tokens: tokenService(sql, config), throttle: passwordThrottle(sql, config) };
+  const full: AuthDeps = {
+    sql,
+    config,
+    log,
+    tokens: tokenService(sql, config),
+    throttle: passwordThrottle(sql, config),
+    metrics: authMetrics(registry ?? new Registry()),
+  };
   registerRoutes(app, full);
   loginRoutes(app, full);
   passwordRoutes(app, full);

@@ -1,11 +1,14 @@
 import { z } from "zod";
-import { databaseUrl, flag, integer, parseConfig, port, secretLongEnough, secretTooShort, sharedEnv } from "../common/config";
+import { databaseUrl, flag, integer, metricsPort, metricsPortApart, parseConfig, port, secretLongEnough, secretTooShort, sharedEnv } from "../common/config";
+
+const metricsApart = metricsPortApart("AUTH_SERVICE_PORT");
 
 const schema = z
   .object({
     ...sharedEnv,
     AUTH_DATABASE_URL: databaseUrl,
     AUTH_SERVICE_PORT: port(8000),
+    METRICS_PORT: metricsPort(9000),
     ACCESS_TOKEN_EXPIRE_MINUTES: integer(30),
     LOGIN_MAX_FAILURES_PER_ACCOUNT: integer(10),
     LOGIN_MAX_FAILURES_PER_ADDRESS: integer(200),
@@ -18,7 +21,8 @@ const schema = z
       .default("http://localhost:8001,http://127.0.0.1:8001")
       .transform((v) => v.split(",").map((o) => o.trim()).filter(Boolean)),
   })
-  .refine(secretLongEnough, secretTooShort);
+  .refine(secretLongEnough, secretTooShort)
+  .refine(metricsApart.check, metricsApart.issue);
 
 export type AuthConfig = z.infer<typeof schema>;
 

@@ -3,6 +3,7 @@ import type { Logger } from "../common/logger";
 import type { Sql } from "../db/connect";
 import type { TokenService } from "./access-tokens";
 import type { AuthConfig } from "./config";
+import type { AuthMetrics } from "./metrics";
 import type { PasswordThrottle } from "./throttle";
 import type { UserWithSecrets } from "./users";
 
@@ -13,6 +14,7 @@ export interface AuthDeps {
   log: Logger;
   tokens: TokenService;
   throttle: PasswordThrottle;
+  metrics: AuthMetrics;
 }
 
 export type AuthEnv = AppEnv<UserWithSecrets>;

@@ -63,7 +63,7 @@ function credentials(c: Context<AuthEnv, "/token", { out: { json: z.infer<typeof
   throw fromZod(result.error!, "form", {});
 }
 
-export function loginRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, tokens, throttle }: AuthDeps) {
+export function loginRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, tokens, throttle, metrics }: AuthDeps) {
   // An unknown user's password is checked against this hash, so that a login for a user who
   // does not exist costs the same argon2id work as one for a user who does.
   const dummyHash = Bun.password.hash(crypto.randomUUID(), "argon2id");
@@ -77,17 +77,21 @@ export function loginRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, tokens, throt
     const wait = await throttle.retryAfter(keys);
     if (wait > 0) {
       log.warn("login_throttled", { request_id: requestId, user_id: user && String(user.id), retry_after_s: wait });
+      metrics.login("throttled");
       throw tooManyAttempts(wait);
     }
     const valid = await Bun.password.verify(password, user?.password_hash ?? (await dummyHash));
     if (!user || !valid) {
       await throttle.failed(keys);
-      log.info("login_failed", { request_id: requestId, user_id: user && String(user.id), reason: user ? "wrong_password" : "unknown_user" });
+      const reason = user ? "wrong_password" : "unknown_user";
+      log.info("login_failed", { request_id: requestId, user_id: user && String(user.id), reason });
+      metrics.login(reason);
       throw new ApiError(400, "invalid_credentials", "Incorrect username or password");
     }
     await throttle.succeeded(keys);
     c.set("userId", String(user.id));
     log.info("logged_in", { request_id: requestId, user_id: String(user.id) });
+    metrics.login("success");
     return c.json(await tokens.issue(user), 200);
   });
 }

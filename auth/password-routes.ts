@@ -37,7 +37,7 @@ const passwordRoute = (tokens: TokenService) =>
   },
 });
 
-export function passwordRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, tokens, throttle }: AuthDeps) {
+export function passwordRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, tokens, throttle, metrics }: AuthDeps) {
   app.openapi(passwordRoute(tokens), async (c) => {
     const user = c.get("user");
     const { old_password, new_password } = c.req.valid("json");
@@ -45,11 +45,13 @@ export function passwordRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, tokens, th
     const wait = await throttle.retryAfter(keys);
     if (wait > 0) {
       log.warn("password_change_throttled", { request_id: c.get("requestId"), user_id: String(user.id), retry_after_s: wait });
+      metrics.passwordChange("throttled");
       throw tooManyAttempts(wait);
     }
     if (!(await Bun.password.verify(old_password, user.password_hash))) {
       await throttle.failed(keys);
       log.info("password_change_refused", { request_id: c.get("requestId"), user_id: String(user.id), reason: "wrong_password" });
+      metrics.passwordChange("wrong_password");
       throw new ApiError(400, "invalid_credentials", "Incorrect password");
     }
     await throttle.succeeded(keys);
@@ -58,6 +60,7 @@ export function passwordRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, tokens, th
     // No row: another change with this same token won the race and revoked it.
     if (!changed) throw unauthorized();
     log.info("password_changed", { request_id: c.get("requestId"), user_id: String(user.id) });
+    metrics.passwordChange("changed");
     return c.json(publicUser(changed), 200);
   });
 }

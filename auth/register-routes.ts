@@ -37,7 +37,7 @@ const route = createRoute({
   },
 });
 
-export function registerRoutes(app: OpenAPIHono<AuthEnv>, { sql, log }: AuthDeps) {
+export function registerRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, metrics }: AuthDeps) {
   app.openapi(route, async (c) => {
     const { username, email, password } = c.req.valid("json");
     const passwordHash = await Bun.password.hash(password, "argon2id");
@@ -45,10 +45,12 @@ export function registerRoutes(app: OpenAPIHono<AuthEnv>, { sql, log }: AuthDeps
       const user = await insertUser(sql, { username, email, passwordHash });
       c.set("userId", String(user.id));
       log.info("user_registered", { request_id: c.get("requestId"), user_id: String(user.id) });
+      metrics.registration("created");
       return c.json(publicUser(user), 200);
     } catch (error) {
       if (!(error instanceof DuplicateUser)) throw error;
       log.info("registration_refused", { request_id: c.get("requestId"), reason: `${error.field}_taken` });
+      metrics.registration(`${error.field}_taken`);
       throw new ApiError(400, `${error.field}_taken`, `${error.field === "email" ? "Email" : "Username"} already registered`);
     }
   });

@@ -3,9 +3,12 @@ import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { dirname } from "node:path";
+import type { Registry } from "prom-client";
 import { ApiError, errorHandler, fromZod } from "./errors";
 import type { Logger } from "./logger";
+import { httpMetrics } from "./metrics";
 import { errorResponse, jsonResponse, withSharedBehaviour } from "./openapi";
+import { currentSpan, traceContext } from "./trace";
 
 /** `user` is whatever the service's authentication middleware puts there. */
 export interface AppVariables<User = unknown> {
@@ -26,6 +29,8 @@ export interface ServiceOptions {
   tags: { name: string; description: string }[];
   /** Origins allowed to call this service from a browser (another service's Swagger UI). */
   corsOrigins?: string[];
+  /** Where request metrics go; without one (METRICS_PORT=0) none are recorded. */
+  registry?: Registry;
 }
 
 type SecurityScheme = Parameters<OpenAPIHono["openAPIRegistry"]["registerComponent"]>[2];
@@ -72,6 +77,8 @@ export function createServiceApp<User>(options: ServiceOptions): OpenAPIHono<App
     },
   });
 
+  app.use(traceContext);
+  if (options.registry) app.use(httpMetrics(options.registry));
   app.use(async (c, next) => {
     const started = performance.now();
     const given = c.req.header("x-request-id");
@@ -86,6 +93,8 @@ export function createServiceApp<User>(options: ServiceOptions): OpenAPIHono<App
       status: c.res.status,
       duration_ms: Math.round((performance.now() - started) * 100) / 100,
       user_id: c.get("userId"),
+      // The caller's span: in the auth service, the transaction service's span that asked.
+      parent_span_id: currentSpan()?.parentId,
     });
   });
   app.use(

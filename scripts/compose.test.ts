@@ -103,7 +103,8 @@ describe("docker-compose.yml", () => {
   });
 
   test("reads every variable it uses from .env_example", async () => {
-    const listed = (await read(".env_example")).split("\n").map((l) => /^\s*(?:export\s+)?([A-Za-z_]\w*)=/.exec(l)?.[1]);
+    // A commented-out line lists an optional variable (METRICS_PORT), which compose gives a default.
+    const listed = (await read(".env_example")).split("\n").map((l) => /^\s*#?\s*(?:export\s+)?([A-Za-z_]\w*)=/.exec(l)?.[1]);
     const used = new Set(strings(compose).flatMap(variablesIn));
     expect(used.size).toBeGreaterThan(0);
     expect([...used].filter((v) => !listed.includes(v))).toEqual([]);
@@ -147,12 +148,14 @@ describe.each(sides)("the $side side", ({ side, dockerfile, url, portVar, port }
     expect(migrate.restart).toBe("no");
   });
 
-  test("its service waits for the migrations, publishes its port, mounts ./logs and is health-checked", () => {
+  test("its service waits for the migrations, publishes its port (not the metrics port), mounts ./logs and is health-checked", () => {
     expect(app.build).toEqual({ context: ".", dockerfile });
     expect(app.env_file).toBe(".env");
     expect(app.environment?.[url]).toMatch(dbUrl);
     expect(app.environment?.LOGS_DIR).toBe("/app/logs");
     expect(app.ports).toEqual([`\${${portVar}:-${port}}:\${${portVar}:-${port}}`]);
+    // The metrics port is set, and (by the line above) published nowhere.
+    expect(app.environment?.METRICS_PORT).toBe(`\${METRICS_PORT:-${port + 1000}}`);
     expect(app.volumes).toContain("./logs:/app/logs");
     expect(app.restart).toBe("unless-stopped");
     expect(app.healthcheck?.test?.join(" ")).toContain(`process.env.${portVar} ?? ${port}) + '/health'`);

@@ -1,12 +1,15 @@
 import { z } from "zod";
-import { databaseUrl, integer, parseConfig, port, secretLongEnough, secretTooShort, sharedEnv } from "../common/config";
+import { databaseUrl, integer, metricsPort, metricsPortApart, parseConfig, port, secretLongEnough, secretTooShort, sharedEnv } from "../common/config";
 import { decimalToMinor } from "./money";
+
+const metricsApart = metricsPortApart("TRANS_SERVICE_PORT");
 
 const schema = z
   .object({
     ...sharedEnv,
     TRANS_DATABASE_URL: databaseUrl,
     TRANS_SERVICE_PORT: port(8001),
+    METRICS_PORT: metricsPort(9001),
     AUTH_SERVICE_URL: z.url({ protocol: /^https?$/ }).default("http://localhost:8000").transform((u) => u.replace(/\/+$/, "")),
     AUTH_TIMEOUT_MS: integer(2000, 50),
     DEFAULT_BALANCE: z
@@ -17,7 +20,8 @@ const schema = z
     /** The auth service's /token as the user's browser reaches it, for Swagger UI's Authorize. */
     DOCS_TOKEN_URL: z.url().default("http://localhost:8000/token"),
   })
-  .refine(secretLongEnough, secretTooShort);
+  .refine(secretLongEnough, secretTooShort)
+  .refine(metricsApart.check, metricsApart.issue);
 
 export type TransactionConfig = z.infer<typeof schema>;
 

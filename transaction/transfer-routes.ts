@@ -79,7 +79,7 @@ function requestHash(receiver: string, amountMinor: bigint): string {
 }
 
 export function transferRoutes(app: OpenAPIHono<TransactionEnv>, deps: TransactionDeps) {
-  const { sql, config, log, auth } = deps;
+  const { sql, config, log, auth, metrics } = deps;
   app.openapi(route(deps), async (c) => {
     const sender = c.get("user");
     const requestId = c.get("requestId");
@@ -87,6 +87,7 @@ export function transferRoutes(app: OpenAPIHono<TransactionEnv>, deps: Transacti
     const key = c.req.valid("header")["idempotency-key"];
     const refuse = (error: ApiError): never => {
       log.info("transfer_refused", { request_id: requestId, user_id: String(sender.id), reason: error.code });
+      metrics.transferRefused(error.code);
       throw error;
     };
 
@@ -120,6 +121,7 @@ export function transferRoutes(app: OpenAPIHono<TransactionEnv>, deps: Transacti
       case "idempotency_key_reused":
         return refuse(new ApiError(422, "idempotency_key_reused", "This Idempotency-Key was used with another request body"));
       case "replayed":
+        metrics.transferReplayed();
         c.header("Idempotent-Replayed", "true");
         return c.json(transactionOut(result.transfer), 200);
       case "done":
@@ -130,6 +132,7 @@ export function transferRoutes(app: OpenAPIHono<TransactionEnv>, deps: Transacti
           amount_minor: String(amountMinor),
           receiver_id: String(result.transfer.receiver_id),
         });
+        metrics.transferDone(amountMinor);
         return c.json(transactionOut(result.transfer), 200);
     }
   });
