@@ -45,3 +45,20 @@ export function promtoolCheckMetrics(text: string): { exitCode: number; output: 
   const run = Bun.spawnSync(["promtool", "check", "metrics"], { stdin: new TextEncoder().encode(text) });
   return { exitCode: run.exitCode, output: `${run.stdout}${run.stderr}` };
 }
+
+const seriesKey = (s: Sample) =>
+  `${s.name}${Object.keys(s.labels).length ? `{${Object.entries(s.labels).map(([k, v]) => `${k}="${v}"`).join(",")}}` : ""}`;
+
+/**
+ * The series whose names match `watch` that changed between two scrapes, as `name{labels}` to
+ * the change; a test compares the whole map, so that a series that moved and should not have fails too.
+ */
+export function moved(before: Exposition, after: Exposition, watch: RegExp): Record<string, number> {
+  const was = new Map(before.samples.map((s) => [seriesKey(s), s.value]));
+  const changes: Record<string, number> = {};
+  for (const sample of after.samples.filter((s) => watch.test(s.name))) {
+    const change = sample.value - (was.get(seriesKey(sample)) ?? 0);
+    if (change !== 0) changes[seriesKey(sample)] = change;
+  }
+  return changes;
+}
