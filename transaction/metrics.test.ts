@@ -9,14 +9,14 @@ import { startTransactionService, type RunningTransaction } from "./test-server"
  * else of its own counters moves; an auth service that is silent, failing or gone shows as such.
  */
 let services: Services;
-let alice: User, bob: User;
+let alice: User;
 const KEY = { "Idempotency-Key": "metrics-key-1" };
 /** The auth-call histogram's sums and buckets are times; its count is checked on its own below. */
 const WATCHED = /^(transaction_(transfers|money_moved_minor|idempotent_replays|auth_calls)_total|db_errors_total)$/;
 
 beforeAll(async () => {
   services = await startServices();
-  [alice, bob] = await registerUsers(services.auth.url, "alice", "bob");
+  alice = (await registerUsers(services.auth.url, "alice", "bob"))[0]!;
 });
 afterAll(() => services.stop());
 
