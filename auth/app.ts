@@ -1,10 +1,11 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { Registry } from "prom-client";
 import { createServiceApp } from "../common/http";
+import type { AppEnv } from "../common/request-context";
 import { instrumentSql } from "../db/pool-metrics";
 import { tokenService } from "./access-tokens";
 import { checkUserRoutes } from "./check-user-routes";
-import type { AuthDeps, AuthEnv } from "./deps";
+import type { AuthDeps } from "./deps";
 import { loginRoutes } from "./login-routes";
 import { authMetrics } from "./metrics";
 import { passwordRoutes } from "./password-routes";
@@ -21,10 +22,10 @@ A password change revokes every token issued before it.`;
  * Builds the auth service from its dependencies, so that tests build one the same way. With a
  * `registry`, requests and the pool are measured into it; without one, metrics are off.
  */
-export function createAuthApp(deps: Pick<AuthDeps, "sql" | "config" | "log"> & { registry?: Registry }): OpenAPIHono<AuthEnv> {
+export function createAuthApp(deps: Pick<AuthDeps, "sql" | "config" | "log"> & { registry?: Registry }): OpenAPIHono<AppEnv> {
   const { config, log, registry } = deps;
   const sql = registry ? instrumentSql(deps.sql, registry) : deps.sql;
-  const app = createServiceApp<AuthEnv["Variables"]["user"]>({
+  const app = createServiceApp({
     title: "Auth service",
     description: DESCRIPTION,
     log,

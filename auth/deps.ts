@@ -1,11 +1,9 @@
-import type { AppEnv } from "../common/http";
 import type { Logger } from "../common/logger";
 import type { Sql } from "../db/connect";
 import type { TokenService } from "./access-tokens";
 import type { AuthConfig } from "./config";
 import type { AuthMetrics } from "./metrics";
 import type { PasswordThrottle } from "./throttle";
-import type { UserWithSecrets } from "./users";
 
 /** What every route of the auth service is built from; `app.ts` assembles it. */
 export interface AuthDeps {
@@ -16,5 +14,3 @@ export interface AuthDeps {
   throttle: PasswordThrottle;
   metrics: AuthMetrics;
 }
-
-export type AuthEnv = AppEnv<UserWithSecrets>;

@@ -1,11 +1,12 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { Registry } from "prom-client";
 import { createServiceApp } from "../common/http";
+import type { AppEnv } from "../common/request-context";
 import { instrumentSql } from "../db/pool-metrics";
 import { accountRoutes } from "./account-routes";
 import { authClient } from "./auth-client";
 import { authenticate } from "./authenticate";
-import type { TransactionDeps, TransactionEnv } from "./deps";
+import type { TransactionDeps } from "./deps";
 import { historyRoutes } from "./history-routes";
 import { transactionMetrics } from "./metrics";
 import { transferRoutes } from "./transfer-routes";
@@ -29,10 +30,10 @@ balance when first used. Send an \`Idempotency-Key\` header to make a retried tr
  */
 export function createTransactionApp(
   deps: Pick<TransactionDeps, "sql" | "config" | "log"> & { registry?: Registry },
-): OpenAPIHono<TransactionEnv> {
+): OpenAPIHono<AppEnv> {
   const { config, log, registry } = deps;
   const sql = registry ? instrumentSql(deps.sql, registry) : deps.sql;
-  const app = createServiceApp<TransactionEnv["Variables"]["user"]>({
+  const app = createServiceApp({
     title: "Transaction service",
     description: description(config.DOCS_TOKEN_URL),
     log,

@@ -1,7 +1,6 @@
-import type { AppEnv } from "../common/http";
 import type { Logger } from "../common/logger";
 import type { Sql } from "../db/connect";
-import type { AuthClient, AuthUser } from "./auth-client";
+import type { AuthClient } from "./auth-client";
 import type { authenticate } from "./authenticate";
 import type { TransactionConfig } from "./config";
 import type { TransactionMetrics } from "./metrics";
@@ -15,5 +14,3 @@ export interface TransactionDeps {
   authenticate: ReturnType<typeof authenticate>;
   metrics: TransactionMetrics;
 }
-
-export type TransactionEnv = AppEnv<AuthUser & { token: string }>;
