@@ -120,6 +120,18 @@ describe("bun auth/index.ts", () => {
     expect(stderr.trimEnd().split("\n")).toEqual([expect.stringContaining("cannot open the log file")]);
   });
 
+  test("with a METRICS_PORT that is taken exits 1 with one line naming it", async () => {
+    const taken = Bun.listen({ hostname: "0.0.0.0", port: 0, socket: { data() {} } });
+    try {
+      const proc = start({ AUTH_DATABASE_URL: VALID.AUTH_DATABASE_URL, SECRET_KEY: SECRET, AUTH_SERVICE_PORT: String(freePort()), METRICS_PORT: String(taken.port) });
+      const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+      expect(code).toBe(1);
+      expect(stderr.trimEnd().split("\n")).toEqual([expect.stringContaining(`cannot listen on METRICS_PORT ${taken.port}`)]);
+    } finally {
+      taken.stop(true);
+    }
+  });
+
   test("with a valid environment serves /health, and on SIGTERM finishes in-flight requests and exits 0", async () => {
     const db = await testDatabase("auth");
     const [port, metricsPort] = [freePort(), freePort()];

@@ -60,12 +60,21 @@ export function runService<C extends SharedSettings>(service: {
   // METRICS_PORT=0 turns metrics off: no registry, so nothing is measured on the request path.
   const registry = config.METRICS_PORT ? createRegistry() : undefined;
   const app = service.createApp({ sql, config, log, registry });
-  const metrics = registry && serveMetrics(registry, config.METRICS_PORT);
+  // A port that is taken stops the service with one line naming it, not a stack trace.
+  const listen = <T>(what: string, start: () => T): T => {
+    try {
+      return start();
+    } catch (error) {
+      console.error(`${service.name}: cannot listen on ${what}: ${(error as Error).message}`);
+      process.exit(1);
+    }
+  };
+  const metrics = registry && listen(`METRICS_PORT ${config.METRICS_PORT}`, () => serveMetrics(registry, config.METRICS_PORT));
   const close = async () => {
     await metrics?.stop();
     await sql.end({ timeout: 10 });
   };
-  const served = serve({ fetch: app.fetch as never, port: service.port(config), close });
+  const served = listen(`port ${service.port(config)}`, () => serve({ fetch: app.fetch as never, port: service.port(config), close }));
   exitOnSignals(served, log);
   log.info("started", { service: service.name, port: served.port, metrics_port: metrics?.port ?? null, docs: `http://localhost:${served.port}/docs` });
   log.debug("configuration", redacted(config));

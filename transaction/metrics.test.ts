@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { moved, parseExposition, promtoolCheckMetrics, scrape } from "../common/metrics-testing";
+import { ConfigError } from "../common/config";
 import { freePort } from "../common/server";
+import { loadTransactionConfig } from "./config";
 import { forgeToken, registerUsers, startServices, transfer, type Services, type User } from "./test-client";
 import { startTransactionService, type RunningTransaction } from "./test-server";
 
@@ -77,6 +79,21 @@ describe("transaction counters", () => {
     }
     expect(now.value("http_requests_total", { method: "POST", route: "/transfer", status: "200" })).toBe(3);
     expect(promtoolCheckMetrics(now.text)).toEqual({ exitCode: 0, output: "" });
+  });
+});
+
+describe("the transaction service's /metrics", () => {
+  test("is on a port of its own, not on the service's port", async () => {
+    expect(new URL(services.trans.metricsUrl!).port).not.toBe(new URL(services.trans.url).port);
+    expect((await fetch(`${services.trans.url}/metrics`)).status).toBe(404);
+  });
+
+  test("cannot be configured onto the service's port", () => {
+    const env = { TRANS_DATABASE_URL: "postgres://t@localhost/t", SECRET_KEY: "a-secret-of-exactly-32-bytes-ok!", TRANS_SERVICE_PORT: "8101" };
+    expect(() => loadTransactionConfig({ ...env, METRICS_PORT: "8101" })).toThrow(ConfigError);
+    expect(() => loadTransactionConfig({ ...env, METRICS_PORT: "8101" })).toThrow("METRICS_PORT must differ from TRANS_SERVICE_PORT");
+    expect(loadTransactionConfig(env).METRICS_PORT).toBe(9001);
+    expect(loadTransactionConfig({ ...env, METRICS_PORT: "0" }).METRICS_PORT).toBe(0);
   });
 });
 
