@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { Registry } from "prom-client";
 import { parseExposition } from "../common/metrics-testing";
-import { freePort, until } from "../common/server";
+import { freePort, until } from "../scripts/processes";
 import { connect } from "./connect";
 import { errorClass, instrumentSql } from "./pool-metrics";
 import { testDatabase } from "./testing";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { moved, parseExposition, promtoolCheckMetrics, scrape } from "../common/metrics-testing";
 import { ConfigError } from "../common/config";
-import { freePort } from "../common/server";
+import { freePort } from "../scripts/processes";
 import { loadTransactionConfig } from "./config";
 import { forgeToken, registerUsers, startServices, transfer, type Services, type User } from "./test-client";
 import { startTransactionService, type RunningTransaction } from "./test-server";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import { registerAndLogin, TEST_SECRET } from "../../auth/test-server";
 import { logLines } from "../../common/testing";
-import { freePort, healthy, until } from "../../common/server";
+import { freePort, healthy, until } from "../../scripts/processes";
 import { testDatabase, type TestDatabase } from "../../db/testing";
 
 /**
