@@ -30,7 +30,11 @@ const WATCHED = /^(auth_|db_errors_total$)/;
 const rows: [string, () => Promise<unknown>, Record<string, number>][] = [
   ["a registration", () => register("alice"), { 'auth_registrations_total{outcome="created"}': 1 }],
   // The unique index refuses the row: a class 23 error of the database, as it should be.
-  ["a taken username", () => register("ALICE", "other@example.com"), { 'auth_registrations_total{outcome="username_taken"}': 1, 'db_errors_total{class="23"}': 1 }],
+  [
+    "a taken username",
+    () => register("ALICE", "other@example.com"),
+    { 'auth_registrations_total{outcome="username_taken"}': 1, 'db_errors_total{class="23"}': 1 },
+  ],
   ["a taken email", () => register("alice2", "alice@example.com"), { 'auth_registrations_total{outcome="email_taken"}': 1, 'db_errors_total{class="23"}': 1 }],
   ["a login", () => login(auth.url, "alice", PASSWORD), { 'auth_logins_total{outcome="success"}': 1 }],
   ["a wrong password", () => login(auth.url, "alice", "wrong-password"), { 'auth_logins_total{outcome="wrong_password"}': 1 }],

@@ -11,15 +11,33 @@ export function authMetrics(registry: Registry) {
     return (by = 1) => counter.inc(by);
   };
   return {
-    registration: labelledCounter(registry, "auth_registrations_total", "Registrations, by outcome.", "outcome", ["created", "username_taken", "email_taken"] as const),
-    login: labelledCounter(registry, "auth_logins_total", "Password logins, by outcome.", "outcome", ["success", "wrong_password", "unknown_user", "throttled"] as const),
-    passwordChange: labelledCounter(registry, "auth_password_changes_total", "Password changes, by outcome.", "outcome", ["changed", "wrong_password", "throttled"] as const),
+    registration: labelledCounter(registry, "auth_registrations_total", "Registrations, by outcome.", "outcome", [
+      "created",
+      "username_taken",
+      "email_taken",
+    ] as const),
+    login: labelledCounter(registry, "auth_logins_total", "Password logins, by outcome.", "outcome", [
+      "success",
+      "wrong_password",
+      "unknown_user",
+      "throttled",
+    ] as const),
+    passwordChange: labelledCounter(registry, "auth_password_changes_total", "Password changes, by outcome.", "outcome", [
+      "changed",
+      "wrong_password",
+      "throttled",
+    ] as const),
     // Sessions (issue 10): a password login opens one, a refresh rotates it, and it ends by a
     // logout, a revocation, a password change, or when a spent refresh token comes back.
     sessionCreated: plain("auth_sessions_created_total", "Sessions opened by a password login."),
     sessionRefreshed: plain("auth_sessions_refreshed_total", "Refresh-token rotations."),
     refreshTokenReuse: plain("auth_refresh_token_reuse_total", "Spent refresh tokens presented again (reuse detected)."),
-    sessionsEnded: labelledCounter(registry, "auth_sessions_ended_total", "Sessions ended, by why.", "reason", ["logout", "revoked", "password_change", "reuse_detected"] as const),
+    sessionsEnded: labelledCounter(registry, "auth_sessions_ended_total", "Sessions ended, by why.", "reason", [
+      "logout",
+      "revoked",
+      "password_change",
+      "reuse_detected",
+    ] as const),
   };
 }
 export type AuthMetrics = ReturnType<typeof authMetrics>;

@@ -47,7 +47,13 @@ export function promtoolCheckMetrics(text: string): { exitCode: number; output: 
 }
 
 const seriesKey = (s: Sample) =>
-  `${s.name}${Object.keys(s.labels).length ? `{${Object.entries(s.labels).map(([k, v]) => `${k}="${v}"`).join(",")}}` : ""}`;
+  `${s.name}${
+    Object.keys(s.labels).length
+      ? `{${Object.entries(s.labels)
+          .map(([k, v]) => `${k}="${v}"`)
+          .join(",")}}`
+      : ""
+  }`;
 
 /**
  * The series whose names match `watch` that changed between two scrapes, as `name{labels}` to

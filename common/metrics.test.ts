@@ -16,7 +16,17 @@ describe("the process metrics on Bun", () => {
   test("are exported, pass promtool, and leave out every default metric that is wrong on Bun", async () => {
     const registry = createRegistry();
     const first = await read(registry);
-    for (const name of ["process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes", "process_open_fds", "process_max_fds", "process_start_time_seconds", "nodejs_eventloop_lag_seconds", "nodejs_eventloop_lag_p99_seconds", "nodejs_heap_space_size_used_bytes"]) {
+    for (const name of [
+      "process_cpu_seconds_total",
+      "process_resident_memory_bytes",
+      "process_virtual_memory_bytes",
+      "process_open_fds",
+      "process_max_fds",
+      "process_start_time_seconds",
+      "nodejs_eventloop_lag_seconds",
+      "nodejs_eventloop_lag_p99_seconds",
+      "nodejs_heap_space_size_used_bytes",
+    ]) {
       expect({ name, value: first.value(name) }).toEqual({ name, value: expect.any(Number) });
     }
     for (const name of BROKEN_ON_BUN) expect({ name, value: first.value(name) }).toEqual({ name, value: undefined });

@@ -62,7 +62,12 @@ function routeTemplate(c: Context): string {
 /** Counts and times every request by method, route template and status. */
 export function httpMetrics(registry: Registry): MiddlewareHandler {
   const labelNames = ["method", "route", "status"];
-  const requests = new Counter({ name: "http_requests_total", help: "HTTP requests answered, by method, route template and status.", labelNames, registers: [registry] });
+  const requests = new Counter({
+    name: "http_requests_total",
+    help: "HTTP requests answered, by method, route template and status.",
+    labelNames,
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: "http_request_duration_seconds",
     help: "Time from a request's arrival to its answer, by method, route template and status.",

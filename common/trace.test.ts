@@ -71,7 +71,12 @@ describe("one transfer across both services", () => {
   }
 
   test("carries the client's trace id in every log line of both services, and X-Request-Id still works", async () => {
-    const answer = await transfer(services.trans.url, alice, { receiver_username: "bob", amount: 1 }, { traceparent: `00-${TRACE}-${PARENT}-01`, "x-request-id": "trace-test-1" });
+    const answer = await transfer(
+      services.trans.url,
+      alice,
+      { receiver_username: "bob", amount: 1 },
+      { traceparent: `00-${TRACE}-${PARENT}-01`, "x-request-id": "trace-test-1" },
+    );
     expect(answer.status).toBe(200);
     expect(answer.headers.get("x-request-id")).toBe("trace-test-1");
     const { trans, auth } = await linesOf("trace-test-1");

@@ -50,8 +50,7 @@ export function startSpan(traceparent: string | undefined, tracestate: string | 
 }
 
 /** Runs the rest of the request inside its span; installed first, so that everything after it sees the trace. */
-export const traceContext: MiddlewareHandler = (c, next) =>
-  storage.run(startSpan(c.req.header("traceparent"), c.req.header("tracestate")), next);
+export const traceContext: MiddlewareHandler = (c, next) => storage.run(startSpan(c.req.header("traceparent"), c.req.header("tracestate")), next);
 
 /** The span of the request being served, if any. */
 export const currentSpan = (): TraceContext | undefined => storage.getStore();

@@ -97,7 +97,12 @@ describe("instrumentSql", () => {
     const raw = connect(`postgres://postgres@127.0.0.1:${freePort()}/none`, { max: 1 });
     const sql = instrumentSql(raw, registry);
     try {
-      expect(await sql`SELECT 1`.then(() => "answered", (e: { code: string }) => e.code)).toBe("ECONNREFUSED");
+      expect(
+        await sql`SELECT 1`.then(
+          () => "answered",
+          (e: { code: string }) => e.code,
+        ),
+      ).toBe("ECONNREFUSED");
       const at = parseExposition(await registry.metrics());
       expect(at.value("db_errors_total", { class: "connection" })).toBe(1);
       expect(at.value("db_pool_connections_in_use")).toBe(0);

@@ -36,8 +36,22 @@ export function instrumentSql(sql: Sql, registry: Registry): Sql {
   let inFlight = 0;
   const registers = [registry];
   new Gauge({ name: "db_pool_max_connections", help: "Connections the pool may open.", registers }).set(max);
-  new Gauge({ name: "db_pool_connections_in_use", help: "Connections busy with a query.", registers, collect() { this.set(Math.min(inFlight, max)); } });
-  new Gauge({ name: "db_pool_queries_waiting", help: "Queries waiting for a connection's turn.", registers, collect() { this.set(Math.max(0, inFlight - max)); } });
+  new Gauge({
+    name: "db_pool_connections_in_use",
+    help: "Connections busy with a query.",
+    registers,
+    collect() {
+      this.set(Math.min(inFlight, max));
+    },
+  });
+  new Gauge({
+    name: "db_pool_queries_waiting",
+    help: "Queries waiting for a connection's turn.",
+    registers,
+    collect() {
+      this.set(Math.max(0, inFlight - max));
+    },
+  });
   const errors = new Counter({ name: "db_errors_total", help: "Failed queries by SQLSTATE class.", labelNames: ["class"], registers });
   for (const known of ["connection", "23", "40", "57"]) errors.inc({ class: known }, 0);
 

@@ -23,7 +23,10 @@ beforeAll(async () => {
 afterAll(() => services.stop());
 
 const verified = { 'transaction_auth_calls_total{endpoint="/verify",outcome="ok"}': 1 };
-const send = (body: unknown, headers: Record<string, string> = {}) => () => transfer(services.trans.url, alice, body, headers);
+const send =
+  (body: unknown, headers: Record<string, string> = {}) =>
+  () =>
+    transfer(services.trans.url, alice, body, headers);
 
 const rows: [string, () => Promise<unknown>, Record<string, number>][] = [
   [
@@ -46,7 +49,11 @@ const rows: [string, () => Promise<unknown>, Record<string, number>][] = [
     send({ receiver_username: "bob", amount: 0.25 }, KEY),
     { ...verified, 'transaction_transfers_total{outcome="replayed"}': 1, transaction_idempotent_replays_total: 1 },
   ],
-  ["the key with another body", send({ receiver_username: "bob", amount: 0.26 }, KEY), { ...verified, 'transaction_transfers_total{outcome="idempotency_key_reused"}': 1 }],
+  [
+    "the key with another body",
+    send({ receiver_username: "bob", amount: 0.26 }, KEY),
+    { ...verified, 'transaction_transfers_total{outcome="idempotency_key_reused"}': 1 },
+  ],
   ["more than the balance", send({ receiver_username: "bob", amount: 5000 }), { ...verified, 'transaction_transfers_total{outcome="insufficient_funds"}': 1 }],
   ["a transfer to oneself", send({ receiver_username: "Alice", amount: 1 }), { ...verified, 'transaction_transfers_total{outcome="self_transfer"}': 1 }],
   [

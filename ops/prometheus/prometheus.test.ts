@@ -41,7 +41,12 @@ describe("a real Prometheus scraping both services", () => {
 
   function start(args: string[], env: Record<string, string>, log: string): Subprocess {
     // In an empty folder, so that no .env of the developer's is read.
-    const child = Bun.spawn(args, { cwd: work, env: { PATH: process.env.PATH, ...env }, stdout: Bun.file(`${work}/${log}`), stderr: Bun.file(`${work}/${log}.err`) });
+    const child = Bun.spawn(args, {
+      cwd: work,
+      env: { PATH: process.env.PATH, ...env },
+      stdout: Bun.file(`${work}/${log}`),
+      stderr: Bun.file(`${work}/${log}.err`),
+    });
     children.push(child);
     return child;
   }
@@ -58,10 +63,20 @@ describe("a real Prometheus scraping both services", () => {
   beforeAll(async () => {
     dbs.push(await testDatabase("auth"), await testDatabase("transaction"));
     const common = { SECRET_KEY: TEST_SECRET, ENV: "test", LOGS_DIR: `${work}/logs`, IS_DEBUG: "1" };
-    start(["bun", `${root}/auth/index.ts`], { ...common, AUTH_DATABASE_URL: dbs[0]!.url, AUTH_SERVICE_PORT: String(ports.auth), METRICS_PORT: String(ports.authMetrics) }, "auth.out");
+    start(
+      ["bun", `${root}/auth/index.ts`],
+      { ...common, AUTH_DATABASE_URL: dbs[0]!.url, AUTH_SERVICE_PORT: String(ports.auth), METRICS_PORT: String(ports.authMetrics) },
+      "auth.out",
+    );
     start(
       ["bun", `${root}/transaction/index.ts`],
-      { ...common, TRANS_DATABASE_URL: dbs[1]!.url, TRANS_SERVICE_PORT: String(ports.trans), METRICS_PORT: String(ports.transMetrics), AUTH_SERVICE_URL: url(ports.auth) },
+      {
+        ...common,
+        TRANS_DATABASE_URL: dbs[1]!.url,
+        TRANS_SERVICE_PORT: String(ports.trans),
+        METRICS_PORT: String(ports.transMetrics),
+        AUTH_SERVICE_URL: url(ports.auth),
+      },
       "transaction.out",
     );
     await Bun.write(
@@ -81,8 +96,16 @@ scrape_configs:
       "prometheus.out",
     );
     const ready = await until(async () => (await healthy(url(ports.auth))) && (await healthy(url(ports.trans))), 20_000);
-    if (!ready) throw new Error(`the services did not start: ${readFileSync(`${work}/auth.out.err`, "utf8")}${readFileSync(`${work}/transaction.out.err`, "utf8")}`);
-    const prometheusReady = await until(() => fetch(`${url(ports.prometheus)}/-/ready`).then((r) => r.ok, () => false), 20_000);
+    if (!ready)
+      throw new Error(`the services did not start: ${readFileSync(`${work}/auth.out.err`, "utf8")}${readFileSync(`${work}/transaction.out.err`, "utf8")}`);
+    const prometheusReady = await until(
+      () =>
+        fetch(`${url(ports.prometheus)}/-/ready`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      20_000,
+    );
     if (!prometheusReady) throw new Error(`Prometheus did not start: ${readFileSync(`${work}/prometheus.out.err`, "utf8").slice(-2000)}`);
   });
 
@@ -97,7 +120,10 @@ scrape_configs:
   test("serves /metrics only on the metrics ports", async () => {
     expect(ports.authMetrics).not.toBe(ports.auth);
     expect(ports.transMetrics).not.toBe(ports.trans);
-    for (const [service, metrics] of [[ports.auth, ports.authMetrics], [ports.trans, ports.transMetrics]] as const) {
+    for (const [service, metrics] of [
+      [ports.auth, ports.authMetrics],
+      [ports.trans, ports.transMetrics],
+    ] as const) {
       expect((await fetch(`${url(service)}/metrics`)).status).toBe(404);
       expect((await fetch(`${url(metrics)}/metrics`)).status).toBe(200);
     }
@@ -122,9 +148,17 @@ scrape_configs:
     expect(await scalar('sum(http_requests_total{job="transaction",route="/transfer",status="200"})')).toBe(TRANSFERS);
     expect(await scalar("sum(transaction_money_moved_minor_total)")).toBe(TRANSFERS * 100);
     expect(await scalar('sum(auth_registrations_total{outcome="created"})')).toBe(2);
-    const rules = (await (await fetch(`${url(ports.prometheus)}/api/v1/rules`)).json()) as { data: { groups: { rules: { name: string; health: string }[] }[] } };
+    const rules = (await (await fetch(`${url(ports.prometheus)}/api/v1/rules`)).json()) as {
+      data: { groups: { rules: { name: string; health: string }[] }[] };
+    };
     const loaded = rules.data.groups.flatMap((g) => g.rules);
-    expect(loaded.map((r) => r.name).sort()).toEqual(["AuthServiceUnreachable", "HighErrorRate", "RefreshTokenReuse", "ThrottlingSpike", "TransferLatencyHigh"]);
+    expect(loaded.map((r) => r.name).sort()).toEqual([
+      "AuthServiceUnreachable",
+      "HighErrorRate",
+      "RefreshTokenReuse",
+      "ThrottlingSpike",
+      "TransferLatencyHigh",
+    ]);
     expect(loaded.every((r) => r.health === "ok")).toBe(true);
   });
 
