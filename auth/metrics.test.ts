@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { moved, promtoolCheckMetrics, scrape } from "../common/metrics-testing";
+import { moved, promtoolCheckMetrics, scrape } from "../common/test-metrics";
 import { login, post } from "./test-client";
 import { registerAndLogin, startAuthService, type RunningAuth } from "./test-server";
 

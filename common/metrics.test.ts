@@ -3,7 +3,7 @@ import { closeSync, openSync } from "node:fs";
 import { Hono } from "hono";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { BROKEN_ON_BUN, createRegistry, httpMetrics, serveMetrics, UNMATCHED } from "./metrics";
-import { parseExposition, promtoolCheckMetrics } from "./metrics-testing";
+import { parseExposition, promtoolCheckMetrics } from "./test-metrics";
 
 const read = async (registry: Registry) => parseExposition(await registry.metrics());
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { Registry } from "prom-client";
-import { parseExposition } from "../common/metrics-testing";
+import { parseExposition } from "../common/test-metrics";
 import { freePort, until } from "../scripts/processes";
 import { connect } from "./connect";
 import { errorClass, instrumentSql } from "./pool-metrics";

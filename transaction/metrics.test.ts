@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { moved, parseExposition, promtoolCheckMetrics, scrape } from "../common/metrics-testing";
+import { moved, parseExposition, promtoolCheckMetrics, scrape } from "../common/test-metrics";
 import { ConfigError } from "../common/config";
 import { freePort } from "../scripts/processes";
 import { loadTransactionConfig } from "./config";
