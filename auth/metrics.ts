@@ -15,6 +15,8 @@ export function authMetrics(registry: Registry) {
       "created",
       "username_taken",
       "email_taken",
+      // Registration is throttled per client address with issue 10.
+      "throttled",
     ] as const),
     login: labelledCounter(registry, "auth_logins_total", "Password logins, by outcome.", "outcome", [
       "success",
@@ -28,15 +30,17 @@ export function authMetrics(registry: Registry) {
       "throttled",
     ] as const),
     // Sessions (issue 10): a password login opens one, a refresh rotates it, and it ends by a
-    // logout, a revocation, a password change, or when a spent refresh token comes back.
+    // logout, a deletion, eviction by a newer session over the limit, a password change, or when
+    // a spent refresh token comes back (the reasons are the ones its `session_ended` lines give).
     sessionCreated: plain("auth_sessions_created_total", "Sessions opened by a password login."),
     sessionRefreshed: plain("auth_sessions_refreshed_total", "Refresh-token rotations."),
     refreshTokenReuse: plain("auth_refresh_token_reuse_total", "Spent refresh tokens presented again (reuse detected)."),
     sessionsEnded: labelledCounter(registry, "auth_sessions_ended_total", "Sessions ended, by why.", "reason", [
       "logout",
-      "revoked",
-      "password_change",
-      "reuse_detected",
+      "deleted",
+      "evicted",
+      "password_changed",
+      "refresh_token_reused",
     ] as const),
   };
 }
