@@ -3,7 +3,7 @@ import type { Sql } from "../db/connect";
 import type { TokenService } from "./access-tokens";
 import type { AuthConfig } from "./config";
 import type { AuthMetrics } from "./metrics";
-import type { PasswordThrottle } from "./throttle";
+import type { PasswordThrottle, RegistrationThrottle } from "./throttle";
 
 /** What every route of the auth service is built from; `app.ts` assembles it. */
 export interface AuthDeps {
@@ -12,5 +12,6 @@ export interface AuthDeps {
   log: Logger;
   tokens: TokenService;
   throttle: PasswordThrottle;
+  registrations: RegistrationThrottle;
   metrics: AuthMetrics;
 }

@@ -33,7 +33,7 @@ export function authMetrics(registry: Registry) {
     // logout, a deletion, eviction by a newer session over the limit, a password change, or when
     // a spent refresh token comes back (the reasons are the ones its `session_ended` lines give).
     sessionCreated: plain("auth_sessions_created_total", "Sessions opened by a password login."),
-    sessionRefreshed: plain("auth_sessions_refreshed_total", "Refresh-token rotations."),
+    sessionRefreshed: plain("auth_sessions_refreshed_total", "Refresh-token grants answered (rotations, and retries within the grace window)."),
     refreshTokenReuse: plain("auth_refresh_token_reuse_total", "Spent refresh tokens presented again (reuse detected)."),
     sessionsEnded: labelledCounter(registry, "auth_sessions_ended_total", "Sessions ended, by why.", "reason", [
       "logout",
@@ -45,3 +45,4 @@ export function authMetrics(registry: Registry) {
   };
 }
 export type AuthMetrics = ReturnType<typeof authMetrics>;
+export type SessionEndReason = Parameters<AuthMetrics["sessionsEnded"]>[0];

@@ -38,6 +38,8 @@ export function runService<C extends SharedSettings>(service: {
   databaseUrl: (config: C) => string;
   port: (config: C) => number;
   createApp: (deps: { sql: Sql; config: C; log: Logger; registry?: Registry }) => { fetch: (request: Request, env: never) => Response | Promise<Response> };
+  /** Work the service does beside requests (a purge, say); answers how to stop it before the pool closes. */
+  background?: (deps: { sql: Sql; config: C; log: Logger }) => () => Promise<void>;
 }): void {
   let config: C;
   try {
@@ -70,7 +72,9 @@ export function runService<C extends SharedSettings>(service: {
     }
   };
   const metrics = registry && listen(`METRICS_PORT ${config.METRICS_PORT}`, () => serveMetrics(registry, config.METRICS_PORT));
+  const stopBackground = service.background?.({ sql, config, log });
   const close = async () => {
+    await stopBackground?.();
     await metrics?.stop();
     await sql.end({ timeout: 10 });
   };
