@@ -90,7 +90,10 @@ async function checkLeftovers(): Promise<void> {
       `processes of an earlier \`bun run dev\` on ${dataDir} still run (pids ${left.join(" ")}); stop them with "kill ${left.join(" ")}" and retry`,
     );
   }
-  const ports = [["AUTH_SERVICE_PORT", authPort], ["TRANS_SERVICE_PORT", transPort]] as [string, number][];
+  const ports = [
+    ["AUTH_SERVICE_PORT", authPort],
+    ["TRANS_SERVICE_PORT", transPort],
+  ] as [string, number][];
   if (!metricsOff) ports.push(["METRICS_PORT", metricsPorts.auth], ["METRICS_PORT", metricsPorts.transaction]);
   for (const [name, port] of ports) {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name} must be a port number, not "${env[name]}"`);
@@ -161,7 +164,9 @@ async function main(): Promise<void> {
   const ready = until(async () => (await healthy(`http://127.0.0.1:${authPort}`)) && (await healthy(`http://127.0.0.1:${transPort}`)), 30_000);
   const problem = await Promise.race([ready.then((ok) => (ok ? null : "the services did not answer /health within 30 s")), exited]);
   if (problem) return stop(1, problem);
-  const metrics = metricsOff ? "off (METRICS_PORT=0)" : `http://localhost:${metricsPorts.auth}/metrics (auth), http://localhost:${metricsPorts.transaction}/metrics (transaction)`;
+  const metrics = metricsOff
+    ? "off (METRICS_PORT=0)"
+    : `http://localhost:${metricsPorts.auth}/metrics (auth), http://localhost:${metricsPorts.transaction}/metrics (transaction)`;
   console.log(`dev: auth service docs:        http://localhost:${authPort}/docs
 dev: transaction service docs: http://localhost:${transPort}/docs
 dev: metrics:                  ${metrics}

@@ -28,9 +28,7 @@ balance when first used. Send an \`Idempotency-Key\` header to make a retried tr
  * Builds the transaction service from its dependencies, so that tests build one the same way.
  * With a `registry`, requests and the pool are measured into it; without one, metrics are off.
  */
-export function createTransactionApp(
-  deps: Pick<TransactionDeps, "sql" | "config" | "log"> & { registry?: Registry },
-): OpenAPIHono<AppEnv> {
+export function createTransactionApp(deps: Pick<TransactionDeps, "sql" | "config" | "log"> & { registry?: Registry }): OpenAPIHono<AppEnv> {
   const { config, log, registry } = deps;
   const sql = registry ? instrumentSql(deps.sql, registry) : deps.sql;
   const app = createServiceApp({
