@@ -140,7 +140,8 @@ export function loginRoutes(app: OpenAPIHono<AppEnv>, deps: AuthDeps) {
   app.openapi(route, async (c) => {
     const input = tokenInput(c);
     const noStore = { "Cache-Control": "no-store" };
-    switch (input.grant_type ?? "password") {
+    // An empty field counts as absent, as in the original (FastAPI reads an empty form field as unset).
+    switch (input.grant_type || "password") {
       case "password":
         return c.json(await passwordGrant(c, deps, input), 200, noStore);
       case "refresh_token":
