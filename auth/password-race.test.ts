@@ -44,8 +44,8 @@ describe("a session is only started for the password that was checked", () => {
     });
     await insert;
     expect(created).toBeUndefined();
-    const [{ count }] = await sql`SELECT count(*)::int AS count FROM sessions WHERE user_id = ${user.id}`;
-    expect(count).toBe(0);
+    const [row] = await sql<{ count: number }[]>`SELECT count(*)::int AS count FROM sessions WHERE user_id = ${user.id}`;
+    expect(row?.count).toBe(0);
     // With the version it read matching, it starts the session.
     expect(await createSession(sql, newSession(user.id, user.token_version + 1))).toEqual({ evicted: [] });
   });
