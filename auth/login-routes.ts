@@ -136,15 +136,18 @@ async function passwordGrant(c: Context<AppEnv>, deps: AuthDeps, input: TokenInp
   await check.succeeded();
   c.set("userId", String(user.id));
   log.info("logged_in", { request_id: requestId, user_id: String(user.id) });
+  // Counted once the session exists: a password change racing this login refuses it there.
+  const tokens = await startSession(c, deps, user);
   metrics.login("success");
-  return startSession(c, deps, user);
+  return tokens;
 }
 
 export function loginRoutes(app: OpenAPIHono<AppEnv>, deps: AuthDeps) {
   app.openapi(route, async (c) => {
     const input = tokenInput(c);
     const noStore = { "Cache-Control": "no-store" };
-    switch (input.grant_type ?? "password") {
+    // An empty field counts as absent, as in the original (FastAPI reads an empty form field as unset).
+    switch (input.grant_type || "password") {
       case "password":
         return c.json(await passwordGrant(c, deps, input), 200, noStore);
       case "refresh_token":

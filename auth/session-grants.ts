@@ -19,9 +19,10 @@ export async function startSession(c: Context<AppEnv>, deps: AuthDeps, user: { i
   const { sql, config, log, tokens, metrics } = deps;
   const sessionId = crypto.randomUUID();
   const refreshToken = newRefreshToken(sessionId);
-  const evicted = await createSession(sql, {
+  const created = await createSession(sql, {
     id: sessionId,
     userId: user.id,
+    tokenVersion: user.token_version,
     refreshTokenHash: hashRefreshToken(refreshToken),
     clientAddress: clientAddress(c, config.TRUST_PROXY),
     userAgent: (c.req.header("user-agent") ?? "").slice(0, MAX_USER_AGENT_LENGTH),
@@ -30,7 +31,14 @@ export async function startSession(c: Context<AppEnv>, deps: AuthDeps, user: { i
     maxPerUser: config.MAX_SESSIONS_PER_USER,
   });
   const requestId = c.get("requestId");
-  if (evicted.length > 0) logEnded(deps, requestId, user.id, "evicted", evicted);
+  // The password this login checked was changed meanwhile: it is no longer the password.
+  if (!created) {
+    log.info("login_failed", { request_id: requestId, user_id: String(user.id), reason: "password_changed" });
+    // The password it checked is no longer the user's: a wrong password now.
+    metrics.login("wrong_password");
+    throw refuse(REFUSALS.invalid_credentials);
+  }
+  logEnded(deps, requestId, user.id, "evicted", created.evicted);
   log.info("session_created", { request_id: requestId, user_id: String(user.id), session_id: sessionId });
   metrics.sessionCreated();
   return { ...(await tokens.issue(user, sessionId)), refresh_token: refreshToken };
