@@ -140,11 +140,17 @@ scrape_configs:
       });
       expect(answer.status).toBe(200);
     }
-    const seen = await until(async () => (await scalar('sum(transaction_transfers_total{outcome="done"})')) === TRANSFERS, 20_000, 250);
-    expect(await scalar('sum(transaction_transfers_total{outcome="done"})')).toBe(TRANSFERS);
+    // Prometheus hands its scrape loops their targets in batches, seconds apart: wait for both.
+    const upByJob = async () => Object.fromEntries((await query("up")).map((r) => [r.metric.job, r.value[1]]));
+    const done = () => scalar('sum(transaction_transfers_total{outcome="done"})');
+    const bothUp = async () => {
+      const up = await upByJob();
+      return up.auth === "1" && up.transaction === "1";
+    };
+    const seen = await until(async () => (await bothUp()) && (await done()) === TRANSFERS, 30_000, 250);
+    expect(await upByJob()).toEqual({ auth: "1", transaction: "1" });
+    expect(await done()).toBe(TRANSFERS);
     expect(seen).toBe(true);
-    const up = Object.fromEntries((await query("up")).map((r) => [r.metric.job, r.value[1]]));
-    expect(up).toEqual({ auth: "1", transaction: "1" });
     expect(await scalar('sum(http_requests_total{job="transaction",route="/transfer",status="200"})')).toBe(TRANSFERS);
     expect(await scalar("sum(transaction_money_moved_minor_total)")).toBe(TRANSFERS * 100);
     expect(await scalar('sum(auth_registrations_total{outcome="created"})')).toBe(2);
