@@ -1,12 +1,15 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import { Registry } from "prom-client";
 import { createServiceApp } from "../common/http";
 import type { AppEnv } from "../common/request-context";
 import type { AppDeps } from "../common/server";
+import { instrumentSql } from "../db/pool-metrics";
 import { tokenService } from "./access-tokens";
 import { checkUserRoutes } from "./check-user-routes";
 import type { AuthConfig } from "./config";
 import type { AuthDeps } from "./deps";
 import { loginRoutes } from "./login-routes";
+import { authMetrics } from "./metrics";
 import { passwordRoutes } from "./password-routes";
 import { registerRoutes } from "./register-routes";
 import { sessionRoutes } from "./session-routes";
@@ -21,11 +24,13 @@ Each login starts a session; \`POST /token\` with \`grant_type=refresh_token\` r
 ends it. A password change revokes every token issued before it and ends every session.`;
 
 /**
- * Builds the auth service from its dependencies, so that tests build one the same way. `cache`
+ * Builds the auth service from its dependencies, so that tests build one the same way. With a
+ * `registry`, requests and the pool are measured into it; without one, metrics are off. `cache`
  * is given by tests that look into it; otherwise the app makes its own.
  */
 export function createAuthApp(deps: AppDeps<AuthConfig> & { cache?: VerifyCache }): OpenAPIHono<AppEnv> {
-  const { sql, config, log } = deps;
+  const { config, log, registry } = deps;
+  const sql = registry ? instrumentSql(deps.sql, registry) : deps.sql;
   const app = createServiceApp({
     title: "Auth service",
     description: DESCRIPTION,
@@ -40,6 +45,7 @@ export function createAuthApp(deps: AppDeps<AuthConfig> & { cache?: VerifyCache 
       { name: "sessions", description: "Log out, and see or end the sessions that logins started." },
     ],
     corsOrigins: config.CORS_ORIGINS,
+    registry,
   });
   const cache = deps.cache ?? verifyCache({ sql, log, maxEntries: config.VERIFY_CACHE_SIZE, onShutdown: deps.onShutdown });
   const full: AuthDeps = {
@@ -50,6 +56,7 @@ export function createAuthApp(deps: AppDeps<AuthConfig> & { cache?: VerifyCache 
     tokens: tokenService(config, cache),
     throttle: passwordThrottle(sql, config),
     registrations: registrationThrottle(sql, config),
+    metrics: authMetrics(registry ?? new Registry()),
   };
   registerRoutes(app, full);
   loginRoutes(app, full);

@@ -2,6 +2,7 @@ import type { Logger } from "../common/logger";
 import type { Sql } from "../db/connect";
 import type { TokenService } from "./access-tokens";
 import type { AuthConfig } from "./config";
+import type { AuthMetrics } from "./metrics";
 import type { PasswordThrottle, RegistrationThrottle } from "./throttle";
 import type { VerifyCache } from "./verify-cache";
 
@@ -13,5 +14,6 @@ export interface AuthDeps {
   tokens: TokenService;
   throttle: PasswordThrottle;
   registrations: RegistrationThrottle;
+  metrics: AuthMetrics;
   cache: VerifyCache;
 }

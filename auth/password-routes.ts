@@ -9,7 +9,7 @@ import { clientAddress } from "./client-address";
 import type { AuthDeps } from "./deps";
 import { REFUSALS } from "./refusals";
 import { Password, UserOut } from "./schemas";
-import { sessionsEnded } from "./session-grants";
+import { recordEnded } from "./session-grants";
 import { endSessions } from "./sessions";
 import { changePasswordHash, findUserById, publicUser } from "./users";
 
@@ -37,8 +37,7 @@ const route = (tokens: TokenService) =>
     refusals: [REFUSALS.wrong_old_password, REFUSALS.too_many_attempts],
   });
 
-export function passwordRoutes(app: OpenAPIHono<AppEnv>, deps: AuthDeps) {
-  const { sql, log, config, tokens, throttle, cache } = deps;
+export function passwordRoutes(app: OpenAPIHono<AppEnv>, { sql, log, config, tokens, throttle, metrics, cache }: AuthDeps) {
   app.openapi(route(tokens), async (c) => {
     const caller = c.get("user");
     // The hash is read here, not kept with the caller in memory; the version guard below still
@@ -50,11 +49,13 @@ export function passwordRoutes(app: OpenAPIHono<AppEnv>, deps: AuthDeps) {
     const check = await throttle.reserve(`user:${user.id}`, clientAddress(c, config.TRUST_PROXY));
     if ("retryAfter" in check) {
       log.warn("password_change_throttled", { request_id: requestId, user_id: String(user.id), retry_after_s: check.retryAfter });
+      metrics.passwordChange("throttled");
       throw refuse(REFUSALS.too_many_attempts, { headers: { "Retry-After": String(check.retryAfter) } });
     }
     if (!(await Bun.password.verify(old_password, user.password_hash))) {
       await check.failed();
       log.info("password_change_refused", { request_id: requestId, user_id: String(user.id), reason: "wrong_password" });
+      metrics.passwordChange("wrong_password");
       throw refuse(REFUSALS.wrong_old_password);
     }
     await check.succeeded();
@@ -70,7 +71,8 @@ export function passwordRoutes(app: OpenAPIHono<AppEnv>, deps: AuthDeps) {
     // No row: another change with this same token won the race and revoked it.
     if (!changed) throw refuse(REFUSALS.invalid_token, { reason: "revoked" });
     log.info("password_changed", { request_id: requestId, user_id: String(user.id) });
-    sessionsEnded(deps, requestId, user.id, "password_changed", ended);
+    metrics.passwordChange("changed");
+    recordEnded({ log, metrics, cache }, requestId, user.id, "password_changed", ended);
     return c.json(publicUser(changed), 200);
   });
 }

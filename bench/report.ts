@@ -82,6 +82,14 @@ export function report({ machine, postgres, seconds, rounds, summary: s, rss }: 
     ["peak RSS, transaction service", `${int(rss.transaction)} MB`, "", "", `< 150 MB: ${check(rss.transaction < 150)}`],
     ["peak RSS, auth service", `${int(rss.auth)} MB`, "", "", `< 300 MB: ${check(rss.auth < 300)}`],
   ];
+  const off = s.transfer64_metrics_off;
+  const metricsCost = off
+    ? [
+        "",
+        `metrics cost: \`/transfer\` at 64 connections, metrics on ${int(get("transfer64").rps)} req/s, off ${int(off.rps)} req/s, ` +
+          `on/off ${ratio(get("transfer64").rps / off.rps)} (rounds on ${get("transfer64").rounds.join(", ")}; off ${off.rounds.join(", ")})`,
+      ]
+    : [];
   const errors = Object.entries(s)
     .filter(([, v]) => v.errors > 0)
     .map(([k, v]) => `${k}: ${v.errors}`);
@@ -89,6 +97,7 @@ export function report({ machine, postgres, seconds, rounds, summary: s, rss }: 
     `Machine: ${machine}; ${postgres}. ${rounds} rounds of ${seconds} s per path (/token and its baseline ${2 * seconds} s, history pages at 1 connection), path and baseline alternating.`,
     "",
     ...rows.map((row) => `| ${row.join(" | ")} |`),
+    ...metricsCost,
     "",
     `errors: ${errors.length ? errors.join(", ") : "none"}`,
     `raw medians: ${JSON.stringify(s)}`,

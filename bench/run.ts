@@ -58,6 +58,8 @@ try {
     await record("transfer16", at(stage.transUrl, 16, lua.transfer));
     await record("pgbench64", sql(64));
     await record("transfer64", at(stage.transUrl, 64, lua.transfer));
+    // BENCH_METRICS=compare: the same load on the pair with metrics off, in the same round.
+    if (stage.transOffUrl) await record("transfer64_metrics_off", at(stage.transOffUrl, 64, lua.transfer));
     await record("bare", at(stage.bareUrl, 64, lua.bare));
     await record("verify", at(stage.authUrl, 64, lua.verify));
     await record("hash", hashCeiling({ seconds: 2 * SECONDS, connections: TOKEN_CONNECTIONS }));

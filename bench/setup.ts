@@ -10,6 +10,8 @@ export interface Stage {
   authUrl: string;
   transUrl: string;
   bareUrl: string;
+  /** With BENCH_METRICS=compare: a second transaction service (and auth service) with metrics off. */
+  transOffUrl?: string;
   transDb: string;
   trans: Sql;
   pids: { auth: number; transaction: number };
@@ -22,8 +24,10 @@ const root = `${import.meta.dir}/..`;
 
 /**
  * Starts PostgreSQL (embedded, or the server at BENCH_DATABASE_URL), one fresh database per
- * service, the two services and the bare baseline server. With BENCH_PROFILE=<dir> the services
- * run under Bun's CPU profiler, which writes a profile (and a markdown summary) there on exit.
+ * service, the two services and the bare baseline server. The services measure themselves
+ * (metrics on free ports) unless BENCH_METRICS=0; BENCH_METRICS=compare starts a second pair with
+ * metrics off, on the same databases. With BENCH_PROFILE=<dir> the services run under Bun's CPU
+ * profiler, which writes a profile (and a markdown summary) there on exit.
  */
 export async function startStage(): Promise<Stage> {
   const own = process.env.BENCH_DATABASE_URL
@@ -53,7 +57,7 @@ export async function startStage(): Promise<Stage> {
       await migrate(sql, `${root}/${dir}/migrations`, () => {});
       await sql.end();
     }
-    const [authPort, transPort, barePort] = [freePort(), freePort(), freePort()];
+    const barePort = freePort();
     const logs = mkdtempSync(`${tmpdir()}/bench-logs-`);
     const common = { SECRET_KEY: SECRET, LOGS_DIR: logs, ENV: "prod" };
     const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
@@ -62,26 +66,42 @@ export async function startStage(): Promise<Stage> {
       children.push(child);
       return child;
     };
-    const auth = start([...profile, "auth/index.ts"], { ...common, AUTH_DATABASE_URL: authDb, AUTH_SERVICE_PORT: String(authPort) });
-    const transaction = start([...profile, "transaction/index.ts"], {
-      ...common,
-      TRANS_DATABASE_URL: transDb,
-      TRANS_SERVICE_PORT: String(transPort),
-      AUTH_SERVICE_URL: `http://127.0.0.1:${authPort}`,
-      DEFAULT_BALANCE: "1000000000.00",
-    });
+    /** An auth and a transaction service, with metrics on free ports or off (METRICS_PORT=0). */
+    const startPair = (metrics: boolean) => {
+      const [authPort, transPort] = [freePort(), freePort()];
+      const metricsPort = () => (metrics ? String(freePort()) : "0");
+      const auth = start([...profile, "auth/index.ts"], {
+        ...common,
+        AUTH_DATABASE_URL: authDb,
+        AUTH_SERVICE_PORT: String(authPort),
+        METRICS_PORT: metricsPort(),
+      });
+      const transaction = start([...profile, "transaction/index.ts"], {
+        ...common,
+        TRANS_DATABASE_URL: transDb,
+        TRANS_SERVICE_PORT: String(transPort),
+        METRICS_PORT: metricsPort(),
+        AUTH_SERVICE_URL: `http://127.0.0.1:${authPort}`,
+        DEFAULT_BALANCE: "1000000000.00",
+      });
+      return { auth, transaction, authUrl: `http://127.0.0.1:${authPort}`, transUrl: `http://127.0.0.1:${transPort}` };
+    };
+    const pair = startPair(process.env.BENCH_METRICS !== "0");
+    const off = process.env.BENCH_METRICS === "compare" ? startPair(false) : undefined;
     start(["bench/bare-server.ts", String(barePort)], {});
-    const urls = [authPort, transPort, barePort].map((port) => `http://127.0.0.1:${port}`) as [string, string, string];
+    const bareUrl = `http://127.0.0.1:${barePort}`;
+    const urls = [pair.authUrl, pair.transUrl, bareUrl, ...(off ? [off.authUrl, off.transUrl] : [])];
     for (const url of urls) if (!(await until(() => healthy(url), 10_000))) throw new Error(`${url} did not become healthy`);
     trans = connect(transDb, { max: 2 });
     const [version] = await trans`SELECT current_setting('server_version') AS v`;
     return {
-      authUrl: urls[0],
-      transUrl: urls[1],
-      bareUrl: urls[2],
+      authUrl: pair.authUrl,
+      transUrl: pair.transUrl,
+      bareUrl,
+      transOffUrl: off?.transUrl,
       transDb,
       trans,
-      pids: { auth: auth.pid, transaction: transaction.pid },
+      pids: { auth: pair.auth.pid, transaction: pair.transaction.pid },
       postgres: `PostgreSQL ${version!.v}${own ? " (embedded)" : ""}`,
       stop,
     };

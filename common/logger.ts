@@ -1,5 +1,6 @@
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { currentSpan } from "./trace";
 
 export interface LogOptions {
   file: string;
@@ -77,7 +78,10 @@ export class Logger {
   }
 
   private write(level: string, event: string, fields: Fields): void {
-    const line = `${stringify({ time: new Date().toISOString(), level, event, ...fields })}\n`;
+    // Inside a request, every line names its trace and span, so one id finds it in both services' logs.
+    const span = currentSpan();
+    const trace = span && { trace_id: span.traceId, span_id: span.spanId };
+    const line = `${stringify({ time: new Date().toISOString(), level, event, ...trace, ...fields })}\n`;
     const bytes = Buffer.byteLength(line);
     if (this.size + bytes > this.options.maxBytes) this.rotate();
     this.pending.push(line);

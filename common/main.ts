@@ -1,5 +1,6 @@
 import { ConfigError } from "./config";
 import { Logger } from "./logger";
+import { createRegistry, serveMetrics } from "./metrics";
 import { exitOnSignals, serve, type AppDeps } from "./server";
 import { connect, normalizeDatabaseUrl, type Sql } from "../db/connect";
 
@@ -23,6 +24,7 @@ interface SharedSettings {
   LOG_MAX_FILES: number;
   IS_DEBUG: boolean;
   DB_POOL_MAX: number;
+  METRICS_PORT: number;
 }
 
 /**
@@ -56,16 +58,29 @@ export function runService<C extends SharedSettings>(service: {
     process.exit(1);
   }
   const sql = connect(service.databaseUrl(config), { max: config.DB_POOL_MAX });
+  // METRICS_PORT=0 turns metrics off: no registry, so nothing is measured on the request path.
+  const registry = config.METRICS_PORT ? createRegistry() : undefined;
   const stops: (() => Promise<void>)[] = [];
-  const app = service.createApp({ sql, config, log, onShutdown: (stop) => stops.push(stop) });
+  const app = service.createApp({ sql, config, log, registry, onShutdown: (stop) => stops.push(stop) });
+  // A port that is taken stops the service with one line naming it, not a stack trace.
+  const listen = <T>(what: string, start: () => T): T => {
+    try {
+      return start();
+    } catch (error) {
+      console.error(`${service.name}: cannot listen on ${what}: ${(error as Error).message}`);
+      process.exit(1);
+    }
+  };
+  const metrics = registry && listen(`METRICS_PORT ${config.METRICS_PORT}`, () => serveMetrics(registry, config.METRICS_PORT));
   const stopBackground = service.background?.({ sql, config, log });
   const close = async () => {
     await stopBackground?.();
     await Promise.all(stops.map((stop) => stop()));
+    await metrics?.stop();
     await sql.end({ timeout: 10 });
   };
-  const served = serve({ fetch: app.fetch as never, port: service.port(config), close });
+  const served = listen(`port ${service.port(config)}`, () => serve({ fetch: app.fetch as never, port: service.port(config), close }));
   exitOnSignals(served, log);
-  log.info("started", { service: service.name, port: served.port, docs: `http://localhost:${served.port}/docs` });
+  log.info("started", { service: service.name, port: served.port, metrics_port: metrics?.port ?? null, docs: `http://localhost:${served.port}/docs` });
   log.debug("configuration", redacted(config));
 }

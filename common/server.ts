@@ -1,3 +1,4 @@
+import type { Registry } from "prom-client";
 import type { Sql } from "../db/connect";
 import type { Logger } from "./logger";
 
@@ -19,6 +20,8 @@ export interface AppDeps<C> {
   sql: Sql;
   config: C;
   log: Logger;
+  /** Where requests and the pool are measured; without one, metrics are off. */
+  registry?: Registry;
   onShutdown?: OnShutdown;
 }
 

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import type { TestDatabase } from "../db/testing";
 import { openAPIDocument } from "./docs";
 import { Logger } from "./logger";
+import { createRegistry, serveMetrics } from "./metrics";
 import { assertDocumented } from "./openapi-conformance";
 import { serve, type AppDeps } from "./server";
 
@@ -11,15 +12,18 @@ import { serve, type AppDeps } from "./server";
 
 export interface ServedForTest {
   url: string;
+  /** Where `GET /metrics` answers, on a port of its own; undefined with METRICS_PORT=0. */
+  metricsUrl?: string;
   logFile: string;
   stop(): Promise<void>;
 }
 
 /**
  * Serves an app built the way `index.ts` builds it, on a fresh database, with its log in a
- * temporary folder; `stop` closes the server, the log and drops the database.
+ * temporary folder and its metrics on a free port (unless METRICS_PORT=0); `stop` closes the
+ * servers, the log and drops the database.
  */
-export function serveForTest<C extends { LOGS_DIR: string; LOG_MAX_BYTES: number }>(options: {
+export function serveForTest<C extends { LOGS_DIR: string; LOG_MAX_BYTES: number; METRICS_PORT: number }>(options: {
   name: "auth_service" | "transaction_service";
   db: TestDatabase;
   config: C;
@@ -29,18 +33,22 @@ export function serveForTest<C extends { LOGS_DIR: string; LOG_MAX_BYTES: number
   const { name, db, config } = options;
   const logFile = `${config.LOGS_DIR}/${name}/${name}.log`;
   const log = new Logger({ file: logFile, maxBytes: config.LOG_MAX_BYTES, maxFiles: 2, debug: true, stdout: false });
+  const registry = config.METRICS_PORT ? createRegistry() : undefined;
   const stops: (() => Promise<void>)[] = [];
-  const app = options.createApp({ sql: db.sql, config, log, onShutdown: (stop) => stops.push(stop) });
+  const app = options.createApp({ sql: db.sql, config, log, registry, onShutdown: (stop) => stops.push(stop) });
+  const metrics = registry && serveMetrics(registry, 0);
   const close = async () => void (await Promise.all(stops.map((stop) => stop())));
   const served = serve({ fetch: app.fetch as never, port: options.port ?? 0, close });
   const url = `http://127.0.0.1:${served.port}`;
   documents.set(url, once(() => openAPIDocument(app)));
   return {
     url,
+    metricsUrl: metrics && `http://127.0.0.1:${metrics.port}/metrics`,
     logFile,
     async stop() {
       documents.delete(url);
       await served.shutdown();
+      await metrics?.stop(true);
       log.close();
       await db.drop();
     },
