@@ -81,7 +81,7 @@ export class Logger {
     // Inside a request, every line names its trace and span, so one id finds it in both services' logs.
     const span = currentSpan();
     const trace = span && { trace_id: span.traceId, span_id: span.spanId };
-    const line = `${stringify({ time: new Date().toISOString(), level, event, ...trace, ...fields })}\n`;
+    const line = `${stringify({ time: isoNow(), level, event, ...trace, ...fields })}\n`;
     const bytes = Buffer.byteLength(line);
     if (this.size + bytes > this.options.maxBytes) this.rotate();
     this.pending.push(line);
@@ -108,6 +108,18 @@ export class Logger {
     this.fd = openSync(file, "a");
     this.size = 0;
   }
+}
+
+/** The time as ISO text, made once per millisecond: under load many lines share one. */
+let lastMs = 0;
+let lastIso = "";
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
 }
 
 /**
