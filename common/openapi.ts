@@ -119,7 +119,7 @@ const requestIdParameter = {
 /**
  * Writes into the document what the shared plumbing (common/http.ts) does for every route, once
  * here rather than in each route: the `X-Request-Id` request and response headers, the 413 for
- * a body over the limit, and the 503 when the database does not answer (every route but the probes). Header parameters get their usual spelling; the zod keys that validate them
+ * a body over the limit, the 415 for a body of another type, and the 503 when the database does not answer (every route but the probes). Header parameters get their usual spelling; the zod keys that validate them
  * must stay lower-case, since that is how Hono hands headers over.
  */
 export function withSharedBehaviour(doc: Document, maxBodyBytes: number): Document {
@@ -132,6 +132,14 @@ export function withSharedBehaviour(doc: Document, maxBodyBytes: number): Docume
     description: tooLarge.description,
     content: { "application/json": { ...tooLarge.content["application/json"], schema: { $ref: "#/components/schemas/Error" } } },
   };
+  const wrongType = errorResponse("The body is not of a type the route reads (JSON, or for `/token` a form).", {
+    code: "unsupported_media_type",
+    detail: "Unsupported media type",
+  });
+  const unsupportedMediaType = {
+    description: wrongType.description,
+    content: { "application/json": { ...wrongType.content["application/json"], schema: { $ref: "#/components/schemas/Error" } } },
+  };
   for (const [path, item] of Object.entries(doc.paths ?? {})) {
     for (const method of ["get", "put", "post", "delete", "patch"] as const) {
       const operation = item[method];
@@ -142,6 +150,8 @@ export function withSharedBehaviour(doc: Document, maxBodyBytes: number): Docume
       operation.parameters = [...(operation.parameters ?? []), requestIdParameter];
       const responses = (operation.responses ??= {});
       if (operation.requestBody) responses["413"] ??= payloadTooLarge;
+      // Every route with a body refuses one of another type with 415; the fuzz tests found it undocumented.
+      if (operation.requestBody) responses["415"] ??= unsupportedMediaType;
       // The probes answer for the database themselves; every other route reaches it.
       if (path !== "/health" && path !== "/ready") documentOutage(responses);
       for (const response of Object.values(responses)) {
