@@ -10,7 +10,8 @@ import { findUserById } from "./users";
 /** Issuing and checking this service's tokens; the transaction service shares only the check. */
 export function tokenService(sql: Sql, config: AuthConfig) {
   const key = secretKey(config.SECRET_KEY, config.ALGORITHM);
-  const verify = tokenVerifier(config.SECRET_KEY, config.ALGORITHM);
+  // New tokens are signed with SECRET_KEY only; SECRET_KEY_PREVIOUS is for checking older ones.
+  const verify = tokenVerifier(config.SECRET_KEY, config.ALGORITHM, config.SECRET_KEY_PREVIOUS);
   const expiresInSeconds = config.ACCESS_TOKEN_EXPIRE_MINUTES * 60;
 
   return {

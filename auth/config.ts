@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { databaseUrl, flag, integer, parseConfig, port, secretLongEnough, secretTooShort, sharedEnv } from "../common/config";
+import { databaseUrl, flag, integer, parseConfig, port, previousSecretLongEnough, previousSecretTooShort, secretLongEnough, secretTooShort, sharedEnv } from "../common/config";
 
 const schema = z
   .object({
@@ -18,7 +18,8 @@ const schema = z
       .default("http://localhost:8001,http://127.0.0.1:8001")
       .transform((v) => v.split(",").map((o) => o.trim()).filter(Boolean)),
   })
-  .refine(secretLongEnough, secretTooShort);
+  .refine(secretLongEnough, secretTooShort)
+  .refine(previousSecretLongEnough, previousSecretTooShort);
 
 export type AuthConfig = z.infer<typeof schema>;
 

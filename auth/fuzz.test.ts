@@ -15,7 +15,7 @@ const PASSWORD = "password-123";
 // route added later is fuzzed without a change here.
 const auth = await startAuthService();
 afterAll(() => auth.stop());
-const doc = await (await fetch(`${auth.url}/openapi.json`)).json();
+const doc = (await (await fetch(`${auth.url}/openapi.json`)).json()) as Record<string, any>;
 const check = responseChecker(doc);
 const tokens: string[] = [(await registerAndLogin(auth.url, "fuzzer", PASSWORD)).token];
 const revoked = await registerAndLogin(auth.url, "fuzz_revoked", PASSWORD);

@@ -27,6 +27,11 @@ export const databaseUrl = z.string().refine(isDatabaseUrl, "must be a postgres:
 export const sharedEnv = {
   ENV: z.enum(["dev", "test", "prod"]).default("prod"),
   SECRET_KEY: z.string().min(1),
+  /** The secret before the last rotation: tokens it signed stay valid until they expire; none is signed with it. */
+  SECRET_KEY_PREVIOUS: z
+    .string()
+    .optional()
+    .transform((v) => v || undefined),
   ALGORITHM: z.enum(["HS256", "HS384", "HS512"]).default("HS256"),
   LOGS_DIR: z.string().min(1).default("./logs"),
   IS_DEBUG: flag,
@@ -46,6 +51,10 @@ export const secretTooShort = {
   message: "must be at least 32 bytes (set ENV=dev to allow a short development secret)",
   path: ["SECRET_KEY"],
 };
+export function previousSecretLongEnough(env: { ENV: string; SECRET_KEY_PREVIOUS?: string }): boolean {
+  return env.SECRET_KEY_PREVIOUS === undefined || secretLongEnough({ ENV: env.ENV, SECRET_KEY: env.SECRET_KEY_PREVIOUS });
+}
+export const previousSecretTooShort = { ...secretTooShort, path: ["SECRET_KEY_PREVIOUS"] };
 
 export const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 export { flag, integer };

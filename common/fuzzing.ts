@@ -40,6 +40,10 @@ const anyValue = fc.oneof(fc.jsonValue({ maxDepth: 3 }), anyText(300), fc.double
 
 const base64url = (n: number) => fc.string({ unit: fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), minLength: 1, maxLength: n });
 
+/** A form of the fields, each value as text (or, when not a string, as JSON). */
+const formOf = (fields: Record<string, unknown>) =>
+  new URLSearchParams(Object.entries(fields).map(([k, v]): [string, string] => [k, typeof v === "string" ? v : (JSON.stringify(v) ?? "")])).toString();
+
 /** Tokens: none, the given good and revoked ones, and every kind of garbage after `Bearer`. */
 function authorization(tokens: () => string[]) {
   return fc.oneof(
@@ -80,14 +84,15 @@ export function requests(route: Route, plausible: Record<string, unknown[]>, tok
   const withExtra = fc.tuple(object, extras).map(([o, extra]) => ({ ...extra, ...o }));
   const params = (route.operation.parameters ?? []) as Json[];
   const queryNames = params.filter((p) => p.in === "query").map((p) => p.name as string);
-  const query = fc.dictionary(fc.oneof(fc.constantFrom("x", ...queryNames), printable(10)), fc.oneof(fc.constantFrom(...(plausible.query ?? ["0"])), anyText(50)), { maxKeys: 4 });
-  const pathParams = fc.array(fc.oneof(fc.constantFrom(...(plausible.pathParam ?? ["1"])), anyText(40)), { minLength: 3, maxLength: 3 });
+  const queryValues = (plausible.query ?? ["0"]).map(String);
+  const query = fc.dictionary(fc.oneof(fc.constantFrom("x", ...queryNames), printable(10)), fc.oneof(fc.constantFrom(...queryValues), anyText(50)), { maxKeys: 4 });
+  const pathParams = fc.array(fc.oneof(fc.constantFrom(...(plausible.pathParam ?? ["1"]).map(String)), anyText(40)), { minLength: 3, maxLength: 3 });
   const body: fc.Arbitrary<{ body?: string | Uint8Array; type?: string }> =
     route.method === "GET"
       ? fc.constant({})
       : fc.oneof(
           { weight: 4, arbitrary: withExtra.map((o) => ({ body: JSON.stringify(o), type: "application/json" })) },
-          { weight: 2, arbitrary: object.map((o) => ({ body: new URLSearchParams(Object.entries(o).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v) ?? ""])).toString(), type: "application/x-www-form-urlencoded" })) },
+          { weight: 2, arbitrary: object.map((o) => ({ body: formOf(o), type: "application/x-www-form-urlencoded" })) },
           { weight: 1, arbitrary: fc.jsonValue().map((v) => ({ body: JSON.stringify(v), type: "application/json" })) },
           { weight: 1, arbitrary: anyText(500).map((text) => ({ body: text })) },
           { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }).map((bytes) => ({ body: bytes })) },

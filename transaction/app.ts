@@ -38,7 +38,7 @@ export function createTransactionApp(deps: { sql: Sql; config: TransactionConfig
     tags: [{ name: "transactions", description: "Send money, list your transfers, see your balance. Every route needs a token." }],
   });
   const auth = authClient({ baseUrl: config.AUTH_SERVICE_URL, timeoutMs: config.AUTH_TIMEOUT_MS, log });
-  const full: TransactionDeps = { ...deps, auth, authenticate: authenticate(auth, config.SECRET_KEY, config.ALGORITHM) };
+  const full: TransactionDeps = { ...deps, auth, authenticate: authenticate(auth, config.SECRET_KEY, config.ALGORITHM, config.SECRET_KEY_PREVIOUS) };
   transferRoutes(app, full);
   historyRoutes(app, full);
   accountRoutes(app, full);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { databaseUrl, integer, parseConfig, port, secretLongEnough, secretTooShort, sharedEnv } from "../common/config";
+import { databaseUrl, integer, parseConfig, port, previousSecretLongEnough, previousSecretTooShort, secretLongEnough, secretTooShort, sharedEnv } from "../common/config";
 import { decimalToMinor } from "./money";
 
 const schema = z
@@ -17,7 +17,8 @@ const schema = z
     /** The auth service's /token as the user's browser reaches it, for Swagger UI's Authorize. */
     DOCS_TOKEN_URL: z.url().default("http://localhost:8000/token"),
   })
-  .refine(secretLongEnough, secretTooShort);
+  .refine(secretLongEnough, secretTooShort)
+  .refine(previousSecretLongEnough, previousSecretTooShort);
 
 export type TransactionConfig = z.infer<typeof schema>;
 

@@ -14,7 +14,7 @@ import { account, registerUsers, startServices } from "./test-client";
 const services = await startServices();
 afterAll(() => services.stop());
 const url = services.trans.url;
-const doc = await (await fetch(`${url}/openapi.json`)).json();
+const doc = (await (await fetch(`${url}/openapi.json`)).json()) as Record<string, any>;
 const check = responseChecker(doc);
 const [fuzzer, payee] = await registerUsers(services.auth.url, "fuzzer", "payee");
 await account(url, fuzzer!);
