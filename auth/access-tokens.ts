@@ -1,11 +1,13 @@
 import { SignJWT } from "jose";
 import { createMiddleware } from "hono/factory";
-import { unauthorized } from "../common/errors";
+import { refuse } from "../common/errors";
+import type { AuthenticatedEnv } from "../common/request-context";
+import { guard } from "../common/route";
 import { bearerToken, secretKey, tokenVerifier } from "../common/tokens";
 import type { Sql } from "../db/connect";
 import type { AuthConfig } from "./config";
-import type { AuthEnv } from "./deps";
-import { findUserById } from "./users";
+import { REFUSALS } from "./refusals";
+import { findUserById, type UserWithSecrets } from "./users";
 
 /** Issuing and checking this service's tokens; the transaction service shares only the check. */
 export function tokenService(sql: Sql, config: AuthConfig) {
@@ -31,14 +33,19 @@ export function tokenService(sql: Sql, config: AuthConfig) {
      * change. It runs before body validation, so a request without a valid token is a 401
      * whatever its body, as in the original.
      */
-    authenticate: createMiddleware<AuthEnv>(async (c, next) => {
-      const claims = await verify(bearerToken(c.req.header("authorization")));
-      const user = await findUserById(sql, claims.userId);
-      if (!user || user.token_version !== claims.version) throw unauthorized(undefined, undefined, user ? "revoked" : "unknown_user");
-      c.set("userId", claims.userId);
-      c.set("user", user);
-      await next();
-    }),
+    authenticate: guard(
+      createMiddleware<AuthenticatedEnv<UserWithSecrets>>(async (c, next) => {
+        const claims = await verify(bearerToken(c.req.header("authorization")));
+        const user = await findUserById(sql, claims.userId);
+        if (!user || user.token_version !== claims.version) {
+          throw refuse(REFUSALS.invalid_token, { reason: user ? "revoked" : "unknown_user" });
+        }
+        c.set("userId", claims.userId);
+        c.set("user", user);
+        await next();
+      }),
+      [REFUSALS.not_authenticated, REFUSALS.invalid_token],
+    ),
   };
 }
 export type TokenService = ReturnType<typeof tokenService>;

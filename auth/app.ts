@@ -1,8 +1,9 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createServiceApp } from "../common/http";
+import type { AppEnv } from "../common/request-context";
 import { tokenService } from "./access-tokens";
 import { checkUserRoutes } from "./check-user-routes";
-import type { AuthDeps, AuthEnv } from "./deps";
+import type { AuthDeps } from "./deps";
 import { loginRoutes } from "./login-routes";
 import { passwordRoutes } from "./password-routes";
 import { registerRoutes } from "./register-routes";
@@ -15,9 +16,9 @@ To try it: \`POST /register\`, then click **Authorize** and log in with the user
 A password change revokes every token issued before it.`;
 
 /** Builds the auth service from its dependencies, so that tests build one the same way. */
-export function createAuthApp(deps: Omit<AuthDeps, "tokens" | "throttle">): OpenAPIHono<AuthEnv> {
+export function createAuthApp(deps: Omit<AuthDeps, "tokens" | "throttle">): OpenAPIHono<AppEnv> {
   const { sql, config, log } = deps;
-  const app = createServiceApp<AuthEnv["Variables"]["user"]>({
+  const app = createServiceApp({
     title: "Auth service",
     description: DESCRIPTION,
     log,

@@ -1,8 +1,12 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { ApiError } from "../common/errors";
-import { bearerSecurity, errorResponse, jsonBody, jsonResponse, unauthorizedResponse, validationResponse, LookupName } from "../common/openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { refuse } from "../common/errors";
+import { bearerSecurity, jsonBody, jsonResponse } from "../common/openapi";
+import type { AppEnv } from "../common/request-context";
+import { declareRoute } from "../common/route";
+import { LookupName } from "../common/schemas";
 import type { TokenService } from "./access-tokens";
-import type { AuthDeps, AuthEnv } from "./deps";
+import type { AuthDeps } from "./deps";
+import { REFUSALS } from "./refusals";
 import { findUserByUsername } from "./users";
 
 const CheckUserIn = z
@@ -13,7 +17,7 @@ const CheckUserOut = z
   .openapi("CheckUserOut");
 
 const checkUserRoute = (tokens: TokenService) =>
-  createRoute({
+  declareRoute({
   method: "post",
   path: "/check-user",
   operationId: "checkUser",
@@ -21,20 +25,16 @@ const checkUserRoute = (tokens: TokenService) =>
   summary: "Is this username registered?",
   description: "For a signed-in caller: answers the user's id and the username as registered.",
   security: bearerSecurity,
-  middleware: [tokens.authenticate],
+  middleware: tokens.authenticate,
   request: { body: jsonBody(CheckUserIn, "The username to look up.") },
-  responses: {
-    200: jsonResponse(CheckUserOut, "The user exists."),
-    401: unauthorizedResponse,
-    404: errorResponse("No user has that name.", { code: "user_not_found", detail: "User not found" }),
-    422: validationResponse,
-  },
+  responses: { 200: jsonResponse(CheckUserOut, "The user exists.") },
+  refusals: [REFUSALS.user_not_found],
 });
 
-export function checkUserRoutes(app: OpenAPIHono<AuthEnv>, { sql, tokens }: AuthDeps) {
+export function checkUserRoutes(app: OpenAPIHono<AppEnv>, { sql, tokens }: AuthDeps) {
   app.openapi(checkUserRoute(tokens), async (c) => {
     const user = await findUserByUsername(sql, c.req.valid("json").username);
-    if (!user) throw new ApiError(404, "user_not_found", "User not found");
+    if (!user) throw refuse(REFUSALS.user_not_found);
     return c.json({ id: Number(user.id), username: user.username }, 200);
   });
 }

@@ -1,10 +1,8 @@
-import type { AppEnv } from "../common/http";
 import type { Logger } from "../common/logger";
 import type { Sql } from "../db/connect";
 import type { TokenService } from "./access-tokens";
 import type { AuthConfig } from "./config";
 import type { PasswordThrottle } from "./throttle";
-import type { UserWithSecrets } from "./users";
 
 /** What every route of the auth service is built from; `app.ts` assembles it. */
 export interface AuthDeps {
@@ -14,5 +12,3 @@ export interface AuthDeps {
   tokens: TokenService;
   throttle: PasswordThrottle;
 }
-
-export type AuthEnv = AppEnv<UserWithSecrets>;

@@ -1,10 +1,12 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { ApiError, fromZod } from "../common/errors";
-import { errorResponse, jsonResponse, validationResponse, LookupName } from "../common/openapi";
+import { fromZod, refuse } from "../common/errors";
+import { jsonResponse } from "../common/openapi";
+import type { AppEnv } from "../common/request-context";
+import { declareRoute } from "../common/route";
+import { LookupName } from "../common/schemas";
 import type { AuthDeps } from "./deps";
-import { tooManyAttempts, tooManyAttemptsResponse } from "./throttle";
-import type { AuthEnv } from "./deps";
+import { REFUSALS } from "./refusals";
 import { findUserForLogin } from "./users";
 
 const TokenIn = z
@@ -26,7 +28,7 @@ const TokenOut = z
   })
   .openapi("TokenOut");
 
-const route = createRoute({
+const route = declareRoute({
   method: "post",
   path: "/token",
   operationId: "login",
@@ -42,20 +44,12 @@ const route = createRoute({
       content: { "application/x-www-form-urlencoded": { schema: TokenIn }, "application/json": { schema: TokenIn } },
     },
   },
-  responses: {
-    200: jsonResponse(TokenOut, "A bearer token."),
-    400: errorResponse("Unknown user or wrong password (the same answer for both).", {
-      code: "invalid_credentials",
-      detail: "Incorrect username or password",
-    }),
-    415: errorResponse("The body is neither a form nor JSON.", { code: "unsupported_media_type", detail: "Unsupported media type" }),
-    422: validationResponse,
-    429: tooManyAttemptsResponse,
-  },
+  responses: { 200: jsonResponse(TokenOut, "A bearer token.") },
+  refusals: [REFUSALS.invalid_credentials, REFUSALS.too_many_attempts],
 });
 
 /** Whichever of the two declared bodies arrived; with neither, the fields are reported missing. */
-function credentials(c: Context<AuthEnv, "/token", { out: { json: z.infer<typeof TokenIn>; form: z.infer<typeof TokenIn> } }>) {
+function credentials(c: Context<AppEnv, "/token", { out: { json: z.infer<typeof TokenIn>; form: z.infer<typeof TokenIn> } }>) {
   const type = c.req.header("content-type") ?? "";
   if (/json/i.test(type)) return c.req.valid("json");
   if (/form/i.test(type)) return c.req.valid("form");
@@ -63,7 +57,7 @@ function credentials(c: Context<AuthEnv, "/token", { out: { json: z.infer<typeof
   throw fromZod(result.error!, "form", {});
 }
 
-export function loginRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, tokens, throttle }: AuthDeps) {
+export function loginRoutes(app: OpenAPIHono<AppEnv>, { sql, log, tokens, throttle }: AuthDeps) {
   // An unknown user's password is checked against this hash, so that a login for a user who
   // does not exist costs the same argon2id work as one for a user who does.
   const dummyHash = Bun.password.hash(crypto.randomUUID(), "argon2id");
@@ -77,13 +71,13 @@ export function loginRoutes(app: OpenAPIHono<AuthEnv>, { sql, log, tokens, throt
     const wait = await throttle.retryAfter(keys);
     if (wait > 0) {
       log.warn("login_throttled", { request_id: requestId, user_id: user && String(user.id), retry_after_s: wait });
-      throw tooManyAttempts(wait);
+      throw refuse(REFUSALS.too_many_attempts, { headers: { "Retry-After": String(wait) } });
     }
     const valid = await Bun.password.verify(password, user?.password_hash ?? (await dummyHash));
     if (!user || !valid) {
       await throttle.failed(keys);
       log.info("login_failed", { request_id: requestId, user_id: user && String(user.id), reason: user ? "wrong_password" : "unknown_user" });
-      throw new ApiError(400, "invalid_credentials", "Incorrect username or password");
+      throw refuse(REFUSALS.invalid_credentials);
     }
     await throttle.succeeded(keys);
     c.set("userId", String(user.id));

@@ -1,8 +1,10 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { ApiError } from "../common/errors";
-import { errorResponse, jsonBody, jsonResponse, validationResponse } from "../common/openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { refuse } from "../common/errors";
+import { jsonBody, jsonResponse } from "../common/openapi";
+import type { AppEnv } from "../common/request-context";
+import { declareRoute } from "../common/route";
 import type { AuthDeps } from "./deps";
-import type { AuthEnv } from "./deps";
+import { REFUSALS } from "./refusals";
 import { Password, UserOut, Username } from "./schemas";
 import { DuplicateUser, insertUser, publicUser } from "./users";
 
@@ -18,7 +20,7 @@ const RegisterIn = z
   })
   .openapi("RegisterIn");
 
-const route = createRoute({
+const route = declareRoute({
   method: "post",
   path: "/register",
   operationId: "register",
@@ -26,18 +28,11 @@ const route = createRoute({
   summary: "Register a new user",
   description: "Creates a user. Usernames are unique without regard to case; emails are stored lower-cased.",
   request: { body: jsonBody(RegisterIn, "The new user.") },
-  responses: {
-    200: jsonResponse(UserOut, "The user was created."),
-    400: errorResponse(
-      "The username or the email is already registered.",
-      { code: "username_taken", detail: "Username already registered" },
-      { code: "email_taken", detail: "Email already registered" },
-    ),
-    422: validationResponse,
-  },
+  responses: { 200: jsonResponse(UserOut, "The user was created.") },
+  refusals: [REFUSALS.username_taken, REFUSALS.email_taken],
 });
 
-export function registerRoutes(app: OpenAPIHono<AuthEnv>, { sql, log }: AuthDeps) {
+export function registerRoutes(app: OpenAPIHono<AppEnv>, { sql, log }: AuthDeps) {
   app.openapi(route, async (c) => {
     const { username, email, password } = c.req.valid("json");
     const passwordHash = await Bun.password.hash(password, "argon2id");
@@ -49,7 +44,7 @@ export function registerRoutes(app: OpenAPIHono<AuthEnv>, { sql, log }: AuthDeps
     } catch (error) {
       if (!(error instanceof DuplicateUser)) throw error;
       log.info("registration_refused", { request_id: c.get("requestId"), reason: `${error.field}_taken` });
-      throw new ApiError(400, `${error.field}_taken`, `${error.field === "email" ? "Email" : "Username"} already registered`);
+      throw refuse(error.field === "email" ? REFUSALS.email_taken : REFUSALS.username_taken);
     }
   });
 }

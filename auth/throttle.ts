@@ -1,7 +1,5 @@
 import type { Context } from "hono";
 import { getConnInfo } from "hono/bun";
-import { ApiError } from "../common/errors";
-import { errorResponse } from "../common/openapi";
 import type { Sql } from "../db/connect";
 import type { AuthConfig } from "./config";
 import { clearAccountFailures, recordFailure, retryAfterSeconds } from "./login-failures";
@@ -39,15 +37,3 @@ export function passwordThrottle(sql: Sql, config: AuthConfig) {
   };
 }
 export type PasswordThrottle = ReturnType<typeof passwordThrottle>;
-
-/** The 429 both password-checking routes document. */
-export const tooManyAttemptsResponse = {
-  ...errorResponse("Too many failed password checks; the `Retry-After` header says how many seconds to wait.", {
-    code: "too_many_attempts",
-    detail: "Too many failed login attempts, try again later",
-  }),
-  headers: { "Retry-After": { description: "Seconds to wait before the next try.", schema: { type: "integer" as const, example: 600 } } },
-};
-
-export const tooManyAttempts = (waitSeconds: number) =>
-  new ApiError(429, "too_many_attempts", "Too many failed login attempts, try again later", { "Retry-After": String(waitSeconds) });

@@ -1,4 +1,5 @@
 import type { Sql } from "../db/connect";
+import { errorCode, UNIQUE_VIOLATION } from "../db/errors";
 
 export interface User {
   id: bigint;
@@ -17,8 +18,6 @@ export class DuplicateUser extends Error {
   }
 }
 
-const UNIQUE_VIOLATION = "23505";
-
 /** The unique indexes decide, so two concurrent registrations of one name cannot both win. */
 export async function insertUser(
   sql: Sql,
@@ -31,9 +30,9 @@ export async function insertUser(
       RETURNING id, username, email, created_at`;
     return row!;
   } catch (error) {
-    const pg = error as { code?: string; constraint_name?: string };
-    if (pg.code === UNIQUE_VIOLATION) {
-      throw new DuplicateUser(pg.constraint_name === "users_email_key" ? "email" : "username");
+    if (errorCode(error) === UNIQUE_VIOLATION) {
+      const { constraint_name } = error as { constraint_name?: string };
+      throw new DuplicateUser(constraint_name === "users_email_key" ? "email" : "username");
     }
     throw error;
   }

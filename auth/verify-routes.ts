@@ -1,13 +1,14 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { bearerSecurity, jsonResponse, unauthorizedResponse } from "../common/openapi";
-import type { AuthDeps } from "./deps";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { bearerSecurity, jsonResponse } from "../common/openapi";
+import type { AppEnv } from "../common/request-context";
+import { declareRoute } from "../common/route";
 import type { TokenService } from "./access-tokens";
-import type { AuthEnv } from "./deps";
+import type { AuthDeps } from "./deps";
 import { UserOut } from "./schemas";
 import { publicUser } from "./users";
 
 const verifyRoute = (tokens: TokenService) =>
-  createRoute({
+  declareRoute({
   method: "post",
   path: "/verify",
   operationId: "verify",
@@ -15,10 +16,10 @@ const verifyRoute = (tokens: TokenService) =>
   summary: "Who does this token belong to?",
   description: "Answers the token's user, or 401 if the token is invalid, expired or revoked by a password change.",
   security: bearerSecurity,
-  middleware: [tokens.authenticate],
-  responses: { 200: jsonResponse(UserOut, "The token is valid."), 401: unauthorizedResponse },
+  middleware: tokens.authenticate,
+  responses: { 200: jsonResponse(UserOut, "The token is valid.") },
 });
 
-export function verifyRoutes(app: OpenAPIHono<AuthEnv>, { tokens }: AuthDeps) {
+export function verifyRoutes(app: OpenAPIHono<AppEnv>, { tokens }: AuthDeps) {
   app.openapi(verifyRoute(tokens), async (c) => c.json(publicUser(c.get("user")), 200));
 }

@@ -1,92 +1,9 @@
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
-import { DATABASE_UNAVAILABLE_ERROR } from "./errors";
-
-export const ErrorSchema = z
-  .object({
-    detail: z.string().openapi({ description: "A sentence for humans." }),
-    code: z.string().openapi({ description: "Stable, machine-readable snake_case code." }),
-  })
-  .openapi("Error");
-
-export const ValidationErrorSchema = z
-  .object({
-    detail: z.array(
-      z.object({
-        loc: z.array(z.union([z.string(), z.number()])),
-        msg: z.string(),
-        type: z.string(),
-      }),
-    ),
-    code: z.literal("validation_error"),
-  })
-  .openapi("ValidationError");
-
-/**
- * A username or email to look up. PostgreSQL text cannot hold a NUL character, so one is refused
- * here as invalid input rather than failing in the database.
- */
-export const LookupName = z
-  .string()
-  .min(1)
-  .max(254)
-  .refine((name) => !name.includes("\u0000"), "must not contain a NUL character");
-
-type Example = { code: string; detail: string };
+import type { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Refusal } from "./refusals";
+import { errorSchema, ValidationErrorSchema } from "./schemas";
 
 /** Either scheme will do: Swagger UI's Authorize logs in with the first, scripts paste a token into the second. */
 export const bearerSecurity: Record<string, string[]>[] = [{ OAuth2PasswordBearer: [] }, { BearerAuth: [] }];
-
-/** One documented error response: its status, what it means, and each `code` it can carry. */
-export function errorResponse(description: string, ...examples: Example[]) {
-  return {
-    description: `${description} Codes: ${examples.map((e) => `\`${e.code}\``).join(", ")}.`,
-    content: {
-      "application/json": {
-        schema: ErrorSchema,
-        examples: Object.fromEntries(examples.map((e) => [e.code, { value: e }])),
-      },
-    },
-  };
-}
-
-export const validationResponse = {
-  description: "The request did not validate (FastAPI's shape). Code: `validation_error`.",
-  content: {
-    "application/json": {
-      schema: ValidationErrorSchema,
-      example: {
-        detail: [{ loc: ["body", "password"], msg: "Field required", type: "missing" }],
-        code: "validation_error",
-      },
-    },
-  },
-};
-
-/** A 422 that is either a validation error or, in the plain error shape, one of `examples`. */
-export function validationOrErrorResponse(description: string, ...examples: Example[]) {
-  const plain = errorResponse(description, ...examples);
-  return {
-    description: `${validationResponse.description} ${plain.description}`,
-    content: {
-      "application/json": {
-        schema: z.union([ValidationErrorSchema, ErrorSchema]),
-        examples: {
-          validation_error: { value: validationResponse.content["application/json"].example },
-          ...plain.content["application/json"].examples,
-        },
-      },
-    },
-  };
-}
-
-export const unauthorizedResponse = {
-  ...errorResponse(
-    "Missing, malformed, expired, wrongly signed or revoked token.",
-    { code: "not_authenticated", detail: "Not authenticated" },
-    { code: "invalid_token", detail: "Could not validate credentials" },
-  ),
-  headers: { "WWW-Authenticate": { description: "Always `Bearer`.", schema: { type: "string" as const, example: "Bearer" } } },
-};
 
 export function jsonBody<T extends z.ZodType>(schema: T, description: string) {
   return { required: true, description, content: { "application/json": { schema } } };
@@ -94,6 +11,60 @@ export function jsonBody<T extends z.ZodType>(schema: T, description: string) {
 
 export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
   return { description, content: { "application/json": { schema } } };
+}
+
+const VALIDATION = {
+  description: "The request did not validate (FastAPI's shape).",
+  example: { detail: [{ loc: ["body", "password"], msg: "Field required", type: "missing" }], code: "validation_error" },
+};
+
+type HeaderObject = { description: string; required: boolean; schema: { type: "string" | "integer"; enum?: string[] } };
+
+/** The headers of one status's refusals; one is required when every refusal of the status sends it. */
+function headersOf(refusals: Refusal[]): Record<string, HeaderObject> {
+  const headers: Record<string, HeaderObject> = {};
+  for (const refusal of refusals) {
+    for (const [name, header] of Object.entries(refusal.headers ?? {})) {
+      const schema = header.value === undefined ? { type: header.type } : { type: header.type, enum: [header.value] };
+      headers[name] = { description: header.description, required: refusals.every((r) => r.headers?.[name]), schema };
+    }
+  }
+  return headers;
+}
+
+/**
+ * The documented error responses of a route, one per status, from the catalogue entries it can
+ * produce: each response lists its codes in its schema, its description and its examples. With
+ * `validation`, the 422 also holds FastAPI's validation error.
+ */
+export function refusalResponses(refusals: readonly Refusal[], validation: boolean) {
+  const byStatus = new Map<number, Refusal[]>();
+  for (const refusal of refusals) {
+    const same = byStatus.get(refusal.status) ?? [];
+    if (!same.some((r) => r.code === refusal.code)) same.push(refusal);
+    byStatus.set(refusal.status, same);
+  }
+  if (validation && !byStatus.has(422)) byStatus.set(422, []);
+  const responses: Record<number, { description: string; headers?: Record<string, HeaderObject>; content: object }> = {};
+  for (const [status, group] of [...byStatus].sort(([a], [b]) => a - b)) {
+    const withValidation = validation && status === 422;
+    const codes = [...(withValidation ? ["validation_error"] : []), ...group.map((r) => r.code)];
+    const description = [...(withValidation ? [VALIDATION.description] : []), ...new Set(group.map((r) => r.when))].join(" ");
+    const [first, ...rest] = group.map((r) => r.code);
+    const plain = first === undefined ? undefined : errorSchema([first, ...rest]);
+    const schema = withValidation ? (plain ? ValidationErrorSchema.or(plain) : ValidationErrorSchema) : plain!;
+    const examples = Object.fromEntries([
+      ...(withValidation ? [["validation_error", { value: VALIDATION.example }]] : []),
+      ...group.map((r) => [r.code, { value: { detail: r.detail, code: r.code } }]),
+    ]);
+    const headers = headersOf(group);
+    responses[status] = {
+      description: `${description} ${codes.length > 1 ? "Codes" : "Code"}: ${codes.map((c) => `\`${c}\``).join(", ")}.`,
+      ...(Object.keys(headers).length > 0 ? { headers } : {}),
+      content: { "application/json": { schema, examples } },
+    };
+  }
+  return responses;
 }
 
 type Document = ReturnType<OpenAPIHono["getOpenAPI31Document"]>;
@@ -116,31 +87,22 @@ const requestIdParameter = {
   schema: { type: "string" as const },
 };
 
+export const requestIdResponseHeader = {
+  description: "The request's id: the `X-Request-Id` sent, or a new one. Quote it when reporting a problem.",
+  required: true,
+  schema: { type: "string" as const, example: "3f1c2a9e-5b7d-4e0a-9c1b-2d3e4f5a6b7c" },
+};
+
 /**
- * Writes into the document what the shared plumbing (common/http.ts) does for every route, once
- * here rather than in each route: the `X-Request-Id` request and response headers, the 413 for
- * a body over the limit, the 415 for a body of another type, and the 503 when the database does not answer (every route but the probes). Header parameters get their usual spelling; the zod keys that validate them
- * must stay lower-case, since that is how Hono hands headers over.
+ * Writes into the generated document what no route declares: the `X-Request-Id` request
+ * parameter every route reads, header parameters in their usual spelling (the zod keys that
+ * validate them must stay lower-case, since that is how Hono hands headers over), and under
+ * `components.responses` the answers of paths and methods that no route serves (`extra`).
  */
-export function withSharedBehaviour(doc: Document, maxBodyBytes: number): Document {
-  // The document is generated by now, so this response is written as plain OpenAPI, not zod.
-  const tooLarge = errorResponse(`The body is larger than ${maxBodyBytes} bytes.`, {
-    code: "payload_too_large",
-    detail: `Request body larger than ${maxBodyBytes} bytes`,
-  });
-  const payloadTooLarge = {
-    description: tooLarge.description,
-    content: { "application/json": { ...tooLarge.content["application/json"], schema: { $ref: "#/components/schemas/Error" } } },
-  };
-  const wrongType = errorResponse("The body is not of a type the route reads (JSON, or for `/token` a form).", {
-    code: "unsupported_media_type",
-    detail: "Unsupported media type",
-  });
-  const unsupportedMediaType = {
-    description: wrongType.description,
-    content: { "application/json": { ...wrongType.content["application/json"], schema: { $ref: "#/components/schemas/Error" } } },
-  };
-  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+type Responses = NonNullable<NonNullable<Document["components"]>["responses"]>;
+
+export function finishDocument(doc: Document, extra: Responses): Document {
+  for (const item of Object.values(doc.paths ?? {})) {
     for (const method of ["get", "put", "post", "delete", "patch"] as const) {
       const operation = item[method];
       if (!operation) continue;
@@ -148,39 +110,8 @@ export function withSharedBehaviour(doc: Document, maxBodyBytes: number): Docume
         if ("in" in parameter && parameter.in === "header") parameter.name = headerName(parameter.name);
       }
       operation.parameters = [...(operation.parameters ?? []), requestIdParameter];
-      const responses = (operation.responses ??= {});
-      if (operation.requestBody) responses["413"] ??= payloadTooLarge;
-      // Every route with a body refuses one of another type with 415; the fuzz tests found it undocumented.
-      if (operation.requestBody) responses["415"] ??= unsupportedMediaType;
-      // The probes answer for the database themselves; every other route reaches it.
-      if (path !== "/health" && path !== "/ready") documentOutage(responses);
-      for (const response of Object.values(responses)) {
-        if ("description" in response) response.headers = { ...response.headers, "X-Request-Id": requestIdResponseHeader };
-      }
     }
   }
+  doc.components = { ...doc.components, responses: { ...doc.components?.responses, ...extra } };
   return doc;
 }
-
-type Responses = NonNullable<NonNullable<NonNullable<Document["paths"]>[string]["get"]>["responses"]>;
-
-/** Adds `database_unavailable` to a route's 503, or gives the route a 503 of its own. */
-function documentOutage(responses: Responses): void {
-  const example = { [DATABASE_UNAVAILABLE_ERROR.code]: { value: DATABASE_UNAVAILABLE_ERROR } };
-  const outage = responses["503"];
-  const json = outage && "content" in outage ? outage.content?.["application/json"] : undefined;
-  if (outage && "description" in outage && json) {
-    outage.description += " Or `database_unavailable`: the service's database did not answer.";
-    json.examples = { ...json.examples, ...example };
-    return;
-  }
-  responses["503"] = {
-    description: errorResponse("The service's database did not answer; try again.", DATABASE_UNAVAILABLE_ERROR).description,
-    content: { "application/json": { examples: example, schema: { $ref: "#/components/schemas/Error" } } },
-  };
-}
-
-const requestIdResponseHeader = {
-  description: "The request's id: the `X-Request-Id` sent, or a new one. Quote it when reporting a problem.",
-  schema: { type: "string" as const, example: "3f1c2a9e-5b7d-4e0a-9c1b-2d3e4f5a6b7c" },
-};

@@ -1,5 +1,6 @@
 import { jwtVerify } from "jose";
-import { unauthorized } from "./errors";
+import { refuse } from "./errors";
+import { SHARED_REFUSALS } from "./refusals";
 
 export interface TokenClaims {
   userId: string;
@@ -18,9 +19,9 @@ export function secretKey(secret: string, algorithm: string): Promise<CryptoKey>
 
 /** `Authorization: Bearer <token>`, or the contract's 401 with `WWW-Authenticate: Bearer`. */
 export function bearerToken(header: string | undefined): string {
-  if (!header) throw unauthorized("Not authenticated", "not_authenticated");
+  if (!header) throw refuse(SHARED_REFUSALS.not_authenticated);
   const match = /^Bearer +([A-Za-z0-9_\-.]{1,4096})$/i.exec(header.trim());
-  if (!match) throw unauthorized(undefined, undefined, "malformed_authorization_header");
+  if (!match) throw refuse(SHARED_REFUSALS.invalid_token, { reason: "malformed_authorization_header" });
   return match[1]!;
 }
 
@@ -60,18 +61,18 @@ export function tokenVerifier(secret: string, algorithm: string, previousSecret?
     if (known) {
       if (known.expiresAt > Date.now() / 1000) return { userId: known.userId, version: known.version };
       verified.delete(token);
-      throw unauthorized(undefined, undefined, "ERR_JWT_EXPIRED");
+      throw refuse(SHARED_REFUSALS.invalid_token, { reason: "ERR_JWT_EXPIRED" });
     }
     let payload;
     try {
       ({ payload } = await check(token));
     } catch (error) {
       // jose's codes (ERR_JWT_EXPIRED, ERR_JWS_SIGNATURE_VERIFICATION_FAILED, …) say why.
-      throw unauthorized(undefined, undefined, (error as { code?: string }).code ?? "unreadable_token");
+      throw refuse(SHARED_REFUSALS.invalid_token, { reason: (error as { code?: string }).code ?? "unreadable_token" });
     }
     const { sub, ver, exp } = payload;
     const validSub = typeof sub === "string" && /^[1-9][0-9]{0,18}$/.test(sub) && BigInt(sub) <= MAX_USER_ID;
-    if (!validSub || !Number.isSafeInteger(ver)) throw unauthorized(undefined, undefined, "bad_claims");
+    if (!validSub || !Number.isSafeInteger(ver)) throw refuse(SHARED_REFUSALS.invalid_token, { reason: "bad_claims" });
     // A Map iterates in insertion order, so the first key is the oldest entry.
     if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
     verified.set(token, { userId: sub, version: ver as number, expiresAt: exp! });

@@ -1,9 +1,9 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { bearerSecurity, jsonResponse, unauthorizedResponse } from "../common/openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { bearerSecurity, jsonResponse } from "../common/openapi";
+import type { AppEnv } from "../common/request-context";
+import { declareRoute } from "../common/route";
 import { openAccount } from "./accounts";
 import type { TransactionDeps } from "./deps";
-import { authUnavailableResponse } from "./auth-client";
-import type { TransactionEnv } from "./deps";
 import { toUnits } from "./money";
 
 const AccountOut = z
@@ -17,7 +17,7 @@ const AccountOut = z
   .openapi("AccountOut");
 
 const route = (deps: TransactionDeps) =>
-  createRoute({
+  declareRoute({
     method: "get",
     path: "/account",
     operationId: "getAccount",
@@ -25,15 +25,11 @@ const route = (deps: TransactionDeps) =>
     summary: "The caller's account and balance",
     description: "Opens the account on first use with the configured starting balance.",
     security: bearerSecurity,
-    middleware: [deps.authenticate],
-      responses: {
-      200: jsonResponse(AccountOut, "The account."),
-      401: unauthorizedResponse,
-      503: authUnavailableResponse,
-    },
+    middleware: deps.authenticate,
+    responses: { 200: jsonResponse(AccountOut, "The account.") },
   });
 
-export function accountRoutes(app: OpenAPIHono<TransactionEnv>, deps: TransactionDeps) {
+export function accountRoutes(app: OpenAPIHono<AppEnv>, deps: TransactionDeps) {
   app.openapi(route(deps), async (c) => {
     const user = c.get("user");
     const account = await openAccount(deps.sql, { uid: BigInt(user.id), username: user.username, openingMinor: deps.config.DEFAULT_BALANCE });

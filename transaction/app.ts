@@ -1,12 +1,13 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createServiceApp } from "../common/http";
+import type { AppEnv } from "../common/request-context";
 import type { Logger } from "../common/logger";
 import type { Sql } from "../db/connect";
 import { accountRoutes } from "./account-routes";
 import { authClient } from "./auth-client";
 import { authenticate } from "./authenticate";
 import type { TransactionConfig } from "./config";
-import type { TransactionDeps, TransactionEnv } from "./deps";
+import type { TransactionDeps } from "./deps";
 import { historyRoutes } from "./history-routes";
 import { transferRoutes } from "./transfer-routes";
 
@@ -24,9 +25,9 @@ Amounts are JSON numbers with at most two decimals. Every account starts with th
 balance when first used. Send an \`Idempotency-Key\` header to make a retried transfer safe.`;
 
 /** Builds the transaction service from its dependencies, so that tests build one the same way. */
-export function createTransactionApp(deps: { sql: Sql; config: TransactionConfig; log: Logger }): OpenAPIHono<TransactionEnv> {
+export function createTransactionApp(deps: { sql: Sql; config: TransactionConfig; log: Logger }): OpenAPIHono<AppEnv> {
   const { sql, config, log } = deps;
-  const app = createServiceApp<TransactionEnv["Variables"]["user"]>({
+  const app = createServiceApp({
     title: "Transaction service",
     description: description(config.DOCS_TOKEN_URL),
     log,

@@ -1,17 +1,13 @@
-import { ApiError, unauthorized } from "../common/errors";
+import { refuse } from "../common/errors";
 import type { Logger } from "../common/logger";
-import { errorResponse } from "../common/openapi";
+import { REFUSALS } from "./refusals";
 
 export interface AuthUser {
   id: number;
   username: string;
 }
 
-const UNAVAILABLE = { code: "auth_unavailable", detail: "The auth service is unavailable; nothing was done, try again" };
-const unavailable = () => new ApiError(503, UNAVAILABLE.code, UNAVAILABLE.detail);
-
-/** The 503 every route that asks the auth service documents. */
-export const authUnavailableResponse = errorResponse("The auth service did not answer in time, or failed; nothing was done.", UNAVAILABLE);
+const unavailable = () => refuse(REFUSALS.auth_unavailable);
 
 /**
  * The transaction service's view of the auth service. Bun's fetch keeps connections alive; every
@@ -52,7 +48,7 @@ export function authClient(options: { baseUrl: string; timeoutMs: number; log: L
     /** The token's user; the auth service refuses revoked tokens, so this is never cached. */
     async verify(token: string, requestId: string): Promise<AuthUser> {
       const response = await call("/verify", token, requestId);
-      if (response.status === 401) throw unauthorized(undefined, undefined, "auth_service_refused");
+      if (response.status === 401) throw refuse(REFUSALS.invalid_token, { reason: "auth_service_refused" });
       if (response.status !== 200) throw unavailable();
       return json<AuthUser>(response, requestId);
     },
@@ -60,7 +56,7 @@ export function authClient(options: { baseUrl: string; timeoutMs: number; log: L
     /** The registered user of that name (any case), or undefined. */
     async checkUser(token: string, requestId: string, username: string): Promise<AuthUser | undefined> {
       const response = await call("/check-user", token, requestId, { username });
-      if (response.status === 401) throw unauthorized();
+      if (response.status === 401) throw refuse(REFUSALS.invalid_token, { reason: "auth_service_refused" });
       if (response.status === 404 || response.status === 422) return undefined;
       if (response.status !== 200) throw unavailable();
       return json<AuthUser>(response, requestId);

@@ -1,7 +1,6 @@
-import type { AppEnv } from "../common/http";
 import type { Logger } from "../common/logger";
 import type { Sql } from "../db/connect";
-import type { AuthClient, AuthUser } from "./auth-client";
+import type { AuthClient } from "./auth-client";
 import type { authenticate } from "./authenticate";
 import type { TransactionConfig } from "./config";
 
@@ -13,5 +12,3 @@ export interface TransactionDeps {
   auth: AuthClient;
   authenticate: ReturnType<typeof authenticate>;
 }
-
-export type TransactionEnv = AppEnv<AuthUser & { token: string }>;

@@ -1,8 +1,8 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { bearerSecurity, jsonResponse, unauthorizedResponse, validationResponse } from "../common/openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { bearerSecurity, jsonResponse } from "../common/openapi";
+import type { AppEnv } from "../common/request-context";
+import { declareRoute } from "../common/route";
 import type { TransactionDeps } from "./deps";
-import { authUnavailableResponse } from "./auth-client";
-import type { TransactionEnv } from "./deps";
 import { TransactionOut, transactionOut } from "./schemas";
 import { listTransfers } from "./transfers";
 
@@ -34,7 +34,7 @@ const query = (defaultLimit: number) =>
   });
 
 const route = (deps: TransactionDeps) =>
-  createRoute({
+  declareRoute({
     method: "get",
     path: "/transactions",
     operationId: "listTransactions",
@@ -42,17 +42,12 @@ const route = (deps: TransactionDeps) =>
     summary: "The caller's transfers, sent and received, newest first",
     description: "Ties in time are ordered by id, newest first. A user who has never had an account gets `[]`.",
     security: bearerSecurity,
-    middleware: [deps.authenticate],
+    middleware: deps.authenticate,
     request: { query: query(deps.config.TRANSACTIONS_DEFAULT_LIMIT) },
-    responses: {
-      200: jsonResponse(z.array(TransactionOut), "A page of transfers."),
-      401: unauthorizedResponse,
-      422: validationResponse,
-      503: authUnavailableResponse,
-    },
+    responses: { 200: jsonResponse(z.array(TransactionOut), "A page of transfers.") },
   });
 
-export function historyRoutes(app: OpenAPIHono<TransactionEnv>, deps: TransactionDeps) {
+export function historyRoutes(app: OpenAPIHono<AppEnv>, deps: TransactionDeps) {
   app.openapi(route(deps), async (c) => {
     const { skip, limit } = c.req.valid("query");
     const rows = await listTransfers(deps.sql, BigInt(c.get("user").id), { skip, limit });

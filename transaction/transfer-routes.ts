@@ -1,17 +1,12 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { ApiError } from "../common/errors";
-import {
-  bearerSecurity,
-  errorResponse,
-  jsonBody,
-  jsonResponse,
-  LookupName,
-  unauthorizedResponse,
-  validationOrErrorResponse,
-} from "../common/openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { refuse } from "../common/errors";
+import { bearerSecurity, jsonBody, jsonResponse } from "../common/openapi";
+import type { Refusal } from "../common/refusals";
+import type { AppEnv } from "../common/request-context";
+import { declareRoute } from "../common/route";
+import { LookupName } from "../common/schemas";
 import type { TransactionDeps } from "./deps";
-import { authUnavailableResponse } from "./auth-client";
-import type { TransactionEnv } from "./deps";
+import { REFUSALS } from "./refusals";
 import { Amount, TransactionOut, transactionOut } from "./schemas";
 import { transferMoney } from "./transfers";
 
@@ -40,7 +35,7 @@ const headers = z.object({
 });
 
 const route = (deps: TransactionDeps) =>
-  createRoute({
+  declareRoute({
     method: "post",
     path: "/transfer",
     operationId: "transfer",
@@ -48,50 +43,41 @@ const route = (deps: TransactionDeps) =>
     summary: "Send money to another registered user",
     description: "All or nothing: either the whole amount moves and a transfer is recorded, or nothing changes.",
     security: bearerSecurity,
-    middleware: [deps.authenticate],
+    middleware: deps.authenticate,
     request: { body: jsonBody(TransferIn, "Who receives how much."), headers },
     responses: {
       200: {
         ...jsonResponse(TransactionOut, "The transfer was made (or, with `Idempotent-Replayed: true`, had been made)."),
         headers: { "Idempotent-Replayed": { description: "`true` on a replay of an earlier request.", schema: { type: "string" } } },
       },
-      400: errorResponse(
-        "The transfer cannot be made.",
-        { code: "insufficient_funds", detail: "Insufficient funds" },
-        { code: "self_transfer", detail: "Cannot transfer money to yourself" },
-      ),
-      401: unauthorizedResponse,
-      404: errorResponse("No registered user has that name.", { code: "receiver_not_found", detail: "Receiver not found" }),
-      409: errorResponse("Reserved: a duplicate arriving while the first is running waits for it instead.", {
-        code: "idempotency_key_in_use",
-        detail: "A request with this Idempotency-Key is in progress",
-      }),
-      422: validationOrErrorResponse("Or the `Idempotency-Key` was used before with another body.", {
-        code: "idempotency_key_reused",
-        detail: "This Idempotency-Key was used with another request body",
-      }),
-      503: authUnavailableResponse,
     },
+    refusals: [
+      REFUSALS.insufficient_funds,
+      REFUSALS.self_transfer,
+      REFUSALS.receiver_not_found,
+      REFUSALS.idempotency_key_in_use,
+      REFUSALS.idempotency_key_reused,
+    ],
   });
 
 function requestHash(receiver: string, amountMinor: bigint): string {
   return new Bun.CryptoHasher("sha256").update(`${receiver.toLowerCase()}\n${amountMinor}`).digest("hex");
 }
 
-export function transferRoutes(app: OpenAPIHono<TransactionEnv>, deps: TransactionDeps) {
+export function transferRoutes(app: OpenAPIHono<AppEnv>, deps: TransactionDeps) {
   const { sql, config, log, auth } = deps;
   app.openapi(route(deps), async (c) => {
     const sender = c.get("user");
     const requestId = c.get("requestId");
     const { receiver_username, amount: amountMinor } = c.req.valid("json");
     const key = c.req.valid("header")["idempotency-key"];
-    const refuse = (error: ApiError): never => {
-      log.info("transfer_refused", { request_id: requestId, user_id: String(sender.id), reason: error.code });
-      throw error;
+    const refused = (refusal: Refusal): never => {
+      log.info("transfer_refused", { request_id: requestId, user_id: String(sender.id), reason: refusal.code });
+      throw refuse(refusal);
     };
 
     if (receiver_username.toLowerCase() === sender.username.toLowerCase()) {
-      refuse(new ApiError(400, "self_transfer", "Cannot transfer money to yourself"));
+      refused(REFUSALS.self_transfer);
     }
     const transfer = (receiver: { uid: bigint | null; username: string }) =>
       transferMoney(sql, {
@@ -109,16 +95,16 @@ export function transferRoutes(app: OpenAPIHono<TransactionEnv>, deps: Transacti
     let result = await transfer({ uid: null, username: receiver_username });
     if (result.outcome === "receiver_unknown") {
       const user = await auth.checkUser(sender.token, requestId, receiver_username);
-      if (!user) return refuse(new ApiError(404, "receiver_not_found", "Receiver not found"));
+      if (!user) return refused(REFUSALS.receiver_not_found);
       result = await transfer({ uid: BigInt(user.id), username: user.username });
     }
     switch (result.outcome) {
       case "receiver_unknown":
         throw new Error("transfer_money did not know a receiver the auth service had just confirmed");
       case "insufficient_funds":
-        return refuse(new ApiError(400, "insufficient_funds", "Insufficient funds"));
+        return refused(REFUSALS.insufficient_funds);
       case "idempotency_key_reused":
-        return refuse(new ApiError(422, "idempotency_key_reused", "This Idempotency-Key was used with another request body"));
+        return refused(REFUSALS.idempotency_key_reused);
       case "replayed":
         c.header("Idempotent-Replayed", "true");
         return c.json(transactionOut(result.transfer), 200);

@@ -1,0 +1,38 @@
+import { createMiddleware } from "hono/factory";
+import type { Logger } from "./logger";
+
+/** What the shared plumbing keeps for a request; `user` is added only by a route's authentication. */
+export interface AppVariables {
+  requestId: string;
+  /** For the request's log line, once known. */
+  userId?: string;
+}
+export type AppEnv = { Variables: AppVariables };
+
+/** The context of a route that an authentication middleware guards: its user is known. */
+export type AuthenticatedEnv<User> = { Variables: AppVariables & { user: User } };
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Gives each request an id (the caller's, if it is a sane one) that the response echoes and
+ * every log line carries, and writes one log line per request when it is answered.
+ */
+export function requestContext(log: Logger) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const started = performance.now();
+    const given = c.req.header("x-request-id");
+    const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    c.set("requestId", requestId);
+    await next();
+    c.header("X-Request-Id", requestId);
+    log.info("request", {
+      request_id: requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      duration_ms: Math.round((performance.now() - started) * 100) / 100,
+      user_id: c.get("userId"),
+    });
+  });
+}
