@@ -52,13 +52,15 @@ async function termInstance(ctx: Ctx, s: Sentinels): Promise<string> {
     answers = Array.from({ length: 6 }, () => ctx.rec.send(instance, "burst-login", { path: "/token", form: { username: s.payer.name, password: s.payer.passwords[0]! } }));
   }
   await Bun.sleep(50);
+  const signalled = performance.now();
   const code = await ctx.cluster.signal(instance, "SIGTERM");
+  const exitMs = Math.round(performance.now() - signalled);
   const done = await Promise.all(answers);
   const cut = done.filter((a) => a.status === 0);
   if (cut.length > 0) throw new Violation("SIGTERM: requests already accepted finish", `${instance.name}: ${cut.length} of ${done.length} got no answer (${cut[0]!.error})`);
   if (code !== 0) throw new Violation("SIGTERM: a graceful shutdown exits 0", `${instance.name} exited ${code}`);
   await restart(ctx, instance);
-  return `SIGTERM ${instance.name} with ${done.length} requests in flight: all answered (${[...new Set(done.map((a) => a.status))].join(", ")}), exit 0`;
+  return `SIGTERM ${instance.name} with ${done.length} requests in flight: all answered (${[...new Set(done.map((a) => a.status))].join(", ")}), exit 0 after ${exitMs} ms`;
 }
 
 /** With the auth service down, a transfer is refused with 503 auth_unavailable at once. */
