@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { ConfigError } from "../common/config";
 import { freePort, healthy, until } from "../common/server";
+import { inFlightAtShutdown } from "../common/testing";
 import { testDatabase } from "../db/testing";
 import { loadAuthConfig } from "./config";
 
@@ -132,6 +133,9 @@ describe("bun auth/index.ts", () => {
       proc.kill("SIGTERM");
       expect((await Promise.all(inFlight)).map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
       expect(await proc.exited).toBe(0);
+      // The log proves the premise: registrations started before the shutdown line and ended after it.
+      const straddling = await inFlightAtShutdown(`${logsDir}/auth_service/auth_service.log`);
+      expect(straddling.filter((line) => line.path === "/register" && line.status === 200).length).toBeGreaterThanOrEqual(1);
       expect(await fetch(`http://127.0.0.1:${port}/health`).then(() => "answered", () => "refused")).toBe("refused");
       const [row] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM users`;
       expect(row!.n).toBe(5);

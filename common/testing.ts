@@ -113,3 +113,16 @@ export function expectValidationIssue(body: any, field: string, type?: string): 
   expect(issues.map((issue) => issue.loc)).toContainEqual(["body", field]);
   if (type) expect(issues.find((issue) => issue.loc[1] === field)?.type).toBe(type);
 }
+
+/**
+ * The requests a service was serving when it logged `shutdown` (SIGTERM): each request line is
+ * written when the answer leaves, with its duration, so one that started before the shutdown
+ * line and ended after it was in flight at the signal.
+ */
+export async function inFlightAtShutdown(logFile: string): Promise<Record<string, any>[]> {
+  const lines = await logLines(logFile);
+  const shutdown = lines.find((line) => line.event === "shutdown");
+  if (!shutdown) return [];
+  const at = Date.parse(shutdown.time);
+  return lines.filter((line) => line.event === "request" && Date.parse(line.time) >= at && Date.parse(line.time) - line.duration_ms < at);
+}
