@@ -141,7 +141,10 @@ describe("bun auth/index.ts", () => {
       expect(row!.n).toBe(5);
       // IS_DEBUG=1 adds the configuration as a debug line, with the secret and the URL's credentials left out.
       const log = await Bun.file(`${logsDir}/auth_service/auth_service.log`).text();
-      const configuration = log.split("\n").filter(Boolean).map((line) => JSON.parse(line)).find((line) => line.event === "configuration");
+      const parsed = log.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+      expect(parsed[0]).toMatchObject({ event: "started", service: "auth_service", port });
+      expect(parsed.filter((line) => line.event === "shutdown")).toEqual([expect.objectContaining({ level: "info", signal: "SIGTERM" })]);
+      const configuration = parsed.find((line) => line.event === "configuration");
       expect(configuration).toMatchObject({ level: "debug", SECRET_KEY: "[redacted]", AUTH_SERVICE_PORT: port });
       expect(log).not.toContain(SECRET);
       expect(log).not.toContain(db.url);

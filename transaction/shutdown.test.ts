@@ -41,6 +41,7 @@ test("SIGTERM mid-transfers: each accepted transfer finishes with 200, then the 
   const lines = await logLines(trans.logFile);
   expect(lines.filter((line) => line.event === "transfer_done")).toHaveLength(100);
   expect(lines.filter((line) => line.event === "shutdown").map((line) => line.signal)).toEqual(["SIGTERM"]);
+  expect(lines[0]).toMatchObject({ event: "started", service: "transaction_service", port: Number(new URL(trans.url).port) });
 
   const [row] = await trans.db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM transfers`;
   expect(row!.n).toBe(100);
