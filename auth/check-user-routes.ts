@@ -16,7 +16,7 @@ const CheckUserOut = z
   .object({ id: z.number().int().openapi({ example: 2 }), username: z.string().openapi({ example: "bob" }) })
   .openapi("CheckUserOut");
 
-const checkUserRoute = (tokens: TokenService) =>
+const route = (tokens: TokenService) =>
   declareRoute({
   method: "post",
   path: "/check-user",
@@ -32,7 +32,7 @@ const checkUserRoute = (tokens: TokenService) =>
 });
 
 export function checkUserRoutes(app: OpenAPIHono<AppEnv>, { sql, tokens }: AuthDeps) {
-  app.openapi(checkUserRoute(tokens), async (c) => {
+  app.openapi(route(tokens), async (c) => {
     const user = await findUserByUsername(sql, c.req.valid("json").username);
     if (!user) throw refuse(REFUSALS.user_not_found);
     return c.json({ id: Number(user.id), username: user.username }, 200);

@@ -2,8 +2,8 @@ import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { ConfigError } from "../common/config";
-import { freePort, healthy, until } from "../common/server";
 import { inFlightAtShutdown } from "../common/testing";
+import { freePort, healthy, until } from "../scripts/processes";
 import { testDatabase } from "../db/testing";
 import { loadAuthConfig } from "./config";
 

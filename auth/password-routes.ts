@@ -16,7 +16,7 @@ const ChangePasswordIn = z
   })
   .openapi("ChangePasswordIn");
 
-const passwordRoute = (tokens: TokenService) =>
+const route = (tokens: TokenService) =>
   declareRoute({
   method: "post",
   path: "/change-password",
@@ -34,7 +34,7 @@ const passwordRoute = (tokens: TokenService) =>
 });
 
 export function passwordRoutes(app: OpenAPIHono<AppEnv>, { sql, log, tokens, throttle }: AuthDeps) {
-  app.openapi(passwordRoute(tokens), async (c) => {
+  app.openapi(route(tokens), async (c) => {
     const user = c.get("user");
     const { old_password, new_password } = c.req.valid("json");
     const keys = throttle.keys(c, `user:${user.id}`);

@@ -7,7 +7,7 @@ import type { AuthDeps } from "./deps";
 import { UserOut } from "./schemas";
 import { publicUser } from "./users";
 
-const verifyRoute = (tokens: TokenService) =>
+const route = (tokens: TokenService) =>
   declareRoute({
   method: "post",
   path: "/verify",
@@ -21,5 +21,5 @@ const verifyRoute = (tokens: TokenService) =>
 });
 
 export function verifyRoutes(app: OpenAPIHono<AppEnv>, { tokens }: AuthDeps) {
-  app.openapi(verifyRoute(tokens), async (c) => c.json(publicUser(c.get("user")), 200));
+  app.openapi(route(tokens), async (c) => c.json(publicUser(c.get("user")), 200));
 }

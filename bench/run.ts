@@ -1,6 +1,6 @@
 import { chmodSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { freePort, healthy, until } from "../common/server";
+import { freePort, healthy, until } from "../scripts/processes";
 import { connect, ensureDatabase, withDatabase } from "../db/connect";
 import { startEmbedded } from "../db/embedded";
 import { migrate } from "../db/migrate";

@@ -11,6 +11,8 @@ export interface DocsOptions {
   description: string;
   securitySchemes: Record<string, SecurityScheme>;
   tags: { name: string; description: string }[];
+  /** Origins allowed to call this service from a browser (another service's Swagger UI). */
+  corsOrigins?: string[];
 }
 type SecurityScheme = Parameters<OpenAPIHono["openAPIRegistry"]["registerComponent"]>[2];
 type ResponseObject = NonNullable<NonNullable<ReturnType<OpenAPIHono["getOpenAPI31Document"]>["components"]>["responses"]>[string];
@@ -41,31 +43,48 @@ function plainResponse(refusal: Refusal): ResponseObject {
 
 /**
  * Answers that belong to no route: a path no route serves is a 404, and a method a path does not
- * serve is a 405 whose `Allow` lists those it does. They are documented once, under
+ * serve is a 405 whose `Allow` lists those it does; a body over the limit is refused before
+ * any route is looked for, so it is a 413 there too. They are documented once, under
  * `components.responses`, since OpenAPI has no place for an operation that does not exist.
  */
-export const UNROUTED_RESPONSES = {
+const UNROUTED_RESPONSES = {
   NotFound: plainResponse(SHARED_REFUSALS.not_found),
   MethodNotAllowed: plainResponse(SHARED_REFUSALS.method_not_allowed),
+  PayloadTooLarge: plainResponse(SHARED_REFUSALS.payload_too_large),
 };
+
+/** With CORS, an OPTIONS request to any path is a preflight, answered before routing. */
+const CORS_PREFLIGHT: ResponseObject = {
+  description: "A CORS preflight (any OPTIONS request): no body; the `Access-Control-Allow-*` headers say what a page of an allowed origin may send.",
+  headers: { "X-Request-Id": requestIdResponseHeader },
+};
+
+type Document = ReturnType<OpenAPIHono["getOpenAPI31Document"]>;
+const documents = new WeakMap<object, () => Document>();
+
+/** The document `/openapi.json` serves, without a request (and so without a line in the log). */
+export function openAPIDocument(app: object): Document {
+  const document = documents.get(app);
+  if (!document) throw new Error("not an app built by createServiceApp");
+  return document();
+}
 
 /** `/openapi.json` (OpenAPI 3.1) and Swagger UI at `/docs`, with its assets served locally. */
 export function docsRoutes(app: OpenAPIHono<AppEnv>, options: DocsOptions) {
   for (const [name, scheme] of Object.entries(options.securitySchemes)) {
     app.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
   }
-  app.get("/openapi.json", (c) =>
-    c.json(
-      finishDocument(
-        app.getOpenAPI31Document({
-          openapi: "3.1.0",
-          info: { title: options.title, version: "1.0.0", description: options.description },
-          tags: options.tags,
-        }),
-        UNROUTED_RESPONSES,
-      ),
-    ),
-  );
+  const document = () =>
+    finishDocument(
+      app.getOpenAPI31Document({
+        openapi: "3.1.0",
+        info: { title: options.title, version: "1.0.0", description: options.description },
+        tags: options.tags,
+      }),
+      options.corsOrigins?.length ? { ...UNROUTED_RESPONSES, CorsPreflight: CORS_PREFLIGHT } : UNROUTED_RESPONSES,
+    );
+  documents.set(app, document);
+  app.get("/openapi.json", (c) => c.json(document()));
   // `validatorUrl: "none"`: Swagger UI would otherwise send the document to validator.swagger.io.
   app.get(
     "/docs",

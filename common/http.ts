@@ -12,8 +12,6 @@ export interface ServiceOptions extends DocsOptions {
   log: Logger;
   /** Answers whether the service's database is reachable, for `/ready`. */
   ready: () => Promise<boolean>;
-  /** Origins allowed to call this service from a browser (another service's Swagger UI). */
-  corsOrigins?: string[];
 }
 
 /**

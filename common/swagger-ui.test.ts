@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 import { startAuthService, type RunningAuth } from "../auth/test-server";
 import { startTransactionService, type RunningTransaction } from "../transaction/test-server";
-import { freePort } from "./server";
+import { freePort } from "../scripts/processes";
 
 /**
  * Drives both services' Swagger UI in Debian's Chromium, as a person would: register on the auth

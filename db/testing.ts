@@ -1,4 +1,4 @@
-import { connect, dropDatabase, ensureDatabase, withDatabase, type Sql } from "./connect";
+import { connect, ensureDatabase, withDatabase, type Sql } from "./connect";
 import { migrate } from "./migrate";
 
 /** The server the suite runs against; db/test-preload.ts guarantees it is set. */
@@ -32,4 +32,15 @@ export async function testDatabase(service: "auth" | "transaction"): Promise<Tes
       await dropDatabase(server, name);
     },
   };
+}
+
+/** Drops a database the tests made; the name is checked, since it cannot be a bind parameter. */
+export async function dropDatabase(serverUrl: string, database: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(database)) throw new Error(`bad database name: ${database}`);
+  const admin = connect(withDatabase(serverUrl, "postgres"), { max: 1 });
+  try {
+    await admin.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
 }

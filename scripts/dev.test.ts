@@ -3,7 +3,7 @@ import type { Subprocess } from "bun";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { resolve } from "node:path";
-import { healthy, until } from "../common/server";
+import { healthy, until } from "./processes";
 
 /**
  * Runs `bun run dev` the way a newcomer does, with no database URL and no secret, so it must

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Subprocess } from "bun";
-import { healthy, until } from "../common/server";
+import { healthy, until } from "./processes";
 import { ensureDatabase, normalizeDatabaseUrl, withDatabase } from "../db/connect";
 import { startEmbedded, type EmbeddedServer } from "../db/embedded";
 

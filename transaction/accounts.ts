@@ -10,15 +10,6 @@ export interface Account {
   created_at: Date;
 }
 
-/** The account of that user, for reading a balance; the routes open accounts with openAccount. */
-export async function getAccountByUid(sql: Sql, uid: bigint): Promise<Account | undefined> {
-  const [account] = await sql<Account[]>`
-    SELECT id, uid, username, balance, opening_balance, created_at
-    FROM accounts
-    WHERE uid = ${uid}::bigint`;
-  return account;
-}
-
 /**
  * The user's account, opened with `openingMinor` if this is its first use. The database
  * function (migration 0002) does it in one round trip and is safe against concurrent openers.

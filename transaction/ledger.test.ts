@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "
 import { connect, type Sql } from "../db/connect";
 import { random } from "../common/testing";
 import { testDatabase, type TestDatabase } from "../db/testing";
-import { getAccountByUid, openAccount } from "./accounts";
+import { openAccount, type Account } from "./accounts";
 import { auditLedger } from "./audit";
 import { listTransfers, transferMoney, type TransferResult } from "./transfers";
 
@@ -50,8 +50,15 @@ function send(from: User, to: User, amountMinor: bigint, key: string | null = nu
   });
 }
 
+/** The account as it is, without opening one: the routes only ever open accounts. */
+async function accountOf(sql: Sql, uid: bigint): Promise<Account | undefined> {
+  const [account] = await sql<Account[]>`
+    SELECT id, uid, username, balance, opening_balance, created_at FROM accounts WHERE uid = ${uid}::bigint`;
+  return account;
+}
+
 async function balanceOf(user: User): Promise<bigint | undefined> {
-  return (await getAccountByUid(sql, user.uid))?.balance;
+  return (await accountOf(sql, user.uid))?.balance;
 }
 
 async function expectLedgerBalances() {
@@ -111,7 +118,7 @@ describe("transfers", () => {
     for (let i = 0; i < 10; i++) expect((await send(alice, bob, 10n)).outcome).toBe("done");
     expect(await balanceOf(alice)).toBe(OPENING_MINOR - 1999n - 100n);
     expect(await balanceOf(bob)).toBe(OPENING_MINOR + 1999n + 100n);
-    expect((await getAccountByUid(sql, bob.uid))?.opening_balance).toBe(OPENING_MINOR);
+    expect((await accountOf(sql, bob.uid))?.opening_balance).toBe(OPENING_MINOR);
   });
 
   test("refuses a transfer larger than the balance and writes no transfer", async () => {
@@ -127,7 +134,7 @@ describe("transfers", () => {
   test("refuses a transfer to oneself before writing anything", async () => {
     const alice = newUser();
     await expect(send(alice, alice, 1n)).rejects.toMatchObject({ code: "23514" });
-    expect(await getAccountByUid(sql, alice.uid)).toBeUndefined();
+    expect(await accountOf(sql, alice.uid)).toBeUndefined();
   });
 
   test("replays a retried key with the same id and moves nothing", async () => {
@@ -191,7 +198,7 @@ describe("transfers under concurrency", () => {
     );
     const done = results.filter((r) => r.outcome === "done").length;
     expect(done).toBeGreaterThan(0);
-    const ids = (await Promise.all(users.map((u) => getAccountByUid(sql, u.uid)))).map((a) => a!.id);
+    const ids = (await Promise.all(users.map((u) => accountOf(sql, u.uid)))).map((a) => a!.id);
     const [row] = await sql`SELECT count(*)::int AS n FROM transfers WHERE sender_id IN ${sql(ids)}`;
     expect(row!.n).toBe(done);
     await expectLedgerBalances();
@@ -207,7 +214,7 @@ describe("history", () => {
       if (result.outcome !== "done") throw new Error(`setup transfer was ${result.outcome}`);
       ids.push(result.transfer.id);
     }
-    const [aliceId, bobId] = [(await getAccountByUid(sql, alice.uid))!.id, (await getAccountByUid(sql, bob.uid))!.id];
+    const [aliceId, bobId] = [(await accountOf(sql, alice.uid))!.id, (await accountOf(sql, bob.uid))!.id];
     // Two transfers in the same instant are told apart by id; they cancel out, so the audit still balances.
     const tied = await sql<{ id: bigint }[]>`
       INSERT INTO transfers (sender_id, receiver_id, amount, created_at)

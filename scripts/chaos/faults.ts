@@ -1,4 +1,4 @@
-import { until } from "../../common/server";
+import { until } from "../processes";
 import { connect } from "../../db/connect";
 import type { Instance } from "./cluster";
 import { latestToken, type Ctx } from "./context";
