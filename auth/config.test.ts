@@ -136,12 +136,20 @@ describe("bun auth/index.ts", () => {
       // The log proves the premise: registrations started before the shutdown line and ended after it.
       const straddling = await inFlightAtShutdown(`${logsDir}/auth_service/auth_service.log`);
       expect(straddling.filter((line) => line.path === "/register" && line.status === 200).length).toBeGreaterThanOrEqual(1);
-      expect(await fetch(`http://127.0.0.1:${port}/health`).then(() => "answered", () => "refused")).toBe("refused");
+      expect(
+        await fetch(`http://127.0.0.1:${port}/health`).then(
+          () => "answered",
+          () => "refused",
+        ),
+      ).toBe("refused");
       const [row] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM users`;
       expect(row!.n).toBe(5);
       // IS_DEBUG=1 adds the configuration as a debug line, with the secret and the URL's credentials left out.
       const log = await Bun.file(`${logsDir}/auth_service/auth_service.log`).text();
-      const parsed = log.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+      const parsed = log
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line));
       expect(parsed[0]).toMatchObject({ event: "started", service: "auth_service", port });
       expect(parsed.filter((line) => line.event === "shutdown")).toEqual([expect.objectContaining({ level: "info", signal: "SIGTERM" })]);
       const configuration = parsed.find((line) => line.event === "configuration");

@@ -1,5 +1,16 @@
 import { z } from "zod";
-import { databaseUrl, flag, integer, parseConfig, port, previousSecretLongEnough, previousSecretTooShort, secretLongEnough, secretTooShort, sharedEnv } from "../common/config";
+import {
+  databaseUrl,
+  flag,
+  integer,
+  parseConfig,
+  port,
+  previousSecretLongEnough,
+  previousSecretTooShort,
+  secretLongEnough,
+  secretTooShort,
+  sharedEnv,
+} from "../common/config";
 
 const schema = z
   .object({
@@ -16,7 +27,12 @@ const schema = z
     CORS_ORIGINS: z
       .string()
       .default("http://localhost:8001,http://127.0.0.1:8001")
-      .transform((v) => v.split(",").map((o) => o.trim()).filter(Boolean)),
+      .transform((v) =>
+        v
+          .split(",")
+          .map((o) => o.trim())
+          .filter(Boolean),
+      ),
   })
   .refine(secretLongEnough, secretTooShort)
   .refine(previousSecretLongEnough, previousSecretTooShort);

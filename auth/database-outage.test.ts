@@ -34,7 +34,12 @@ afterAll(async () => {
 test("every auth route that reads or writes users answers 503 database_unavailable within seconds, and logs it", async () => {
   // Well signed, so that it passes the local check and only the database lookup can fail.
   const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ ver: 0 }).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setSubject("1").setIssuedAt(now).setExpirationTime(now + 600).sign(new TextEncoder().encode(TEST_SECRET));
+  const token = await new SignJWT({ ver: 0 })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject("1")
+    .setIssuedAt(now)
+    .setExpirationTime(now + 600)
+    .sign(new TextEncoder().encode(TEST_SECRET));
   const calls = {
     "/register": { json: { username: "alice", email: "alice@example.com", password: "password-123" } },
     "/token": { form: { username: "alice", password: "password-123" } },
@@ -49,6 +54,10 @@ test("every auth route that reads or writes users answers 503 database_unavailab
     expect(performance.now() - started).toBeLessThan(6000);
   }
   const logged = (await logLines(logFile)).filter((line) => line.event === "database_unavailable").map((line) => line.request_id);
-  expect(logged.sort()).toEqual(Object.keys(calls).map((path) => `outage${path.replace("/", "-")}`).sort());
+  expect(logged.sort()).toEqual(
+    Object.keys(calls)
+      .map((path) => `outage${path.replace("/", "-")}`)
+      .sort(),
+  );
   expect((await request(url, "GET", "/ready")).status).toBe(503);
 }, 30_000);

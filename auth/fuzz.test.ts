@@ -23,8 +23,10 @@ await post(auth.url, "/change-password", { json: { old_password: PASSWORD, new_p
 tokens.push(revoked.token, `${tokens[0]!.slice(0, -2)}xx`);
 
 const users = async () =>
-  (await auth.db.sql<{ s: string }[]>`
-    SELECT coalesce(string_agg(id || ':' || username || ':' || email || ':' || password_hash || ':' || token_version, ',' ORDER BY id), '') AS s FROM users`)[0]!.s;
+  (
+    await auth.db.sql<{ s: string }[]>`
+    SELECT coalesce(string_agg(id || ':' || username || ':' || email || ':' || password_hash || ':' || token_version, ',' ORDER BY id), '') AS s FROM users`
+  )[0]!.s;
 
 /** Values that pass validation, so that random requests also reach the routes' logic. */
 const plausible: Record<string, unknown[]> = {
@@ -47,18 +49,21 @@ const GATEKEEPING = new Set([401, 413, 415, 422]);
 async function property(route: Route): Promise<void> {
   const statuses = new Set<number>();
   await fc.assert(
-    fc.asyncProperty(requests(route, plausible, () => tokens), async (request) => {
-      const before = await users();
-      const reply = await send(auth.url, route, request);
-      statuses.add(reply.status);
-      const problems = problemsOf(reply, check(route.method, route.path, reply));
-      if (reply.status >= 300 && (await users()) !== before) problems.push(`a refused request (${reply.status}) changed a user`);
-      // A session ended by the fuzz itself (a logout with the good token) is started again.
-      if (reply.status < 300 && /logout|sessions/.test(route.path)) {
-        tokens[0] = (await post(auth.url, "/token", { form: { username: "fuzzer", password: PASSWORD } })).body.access_token;
-      }
-      expect({ request, status: reply.status, problems }).toEqual({ request, status: reply.status, problems: [] });
-    }),
+    fc.asyncProperty(
+      requests(route, plausible, () => tokens),
+      async (request) => {
+        const before = await users();
+        const reply = await send(auth.url, route, request);
+        statuses.add(reply.status);
+        const problems = problemsOf(reply, check(route.method, route.path, reply));
+        if (reply.status >= 300 && (await users()) !== before) problems.push(`a refused request (${reply.status}) changed a user`);
+        // A session ended by the fuzz itself (a logout with the good token) is started again.
+        if (reply.status < 300 && /logout|sessions/.test(route.path)) {
+          tokens[0] = (await post(auth.url, "/token", { form: { username: "fuzzer", password: PASSWORD } })).body.access_token;
+        }
+        expect({ request, status: reply.status, problems }).toEqual({ request, status: reply.status, problems: [] });
+      },
+    ),
     { numRuns: RUNS[route.path] ?? 200 },
   );
   // Random input that never got past validation and authentication would prove little.

@@ -46,11 +46,24 @@ function genericBodies(base: Record<string, unknown>): Case[] {
     ["a boolean", raw("true"), ...INVALID],
     ["a number too large for a double", raw("1e999"), ...INVALID],
     ["5,000 nested arrays", raw(`${"[".repeat(5000)}${"]".repeat(5000)}`), ...INVALID],
-    ["bytes that are not UTF-8 in an extra field", raw(new Uint8Array([...new TextEncoder().encode(text.slice(0, -1)), 0x2c, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d])), ...INVALID],
+    [
+      "bytes that are not UTF-8 in an extra field",
+      raw(new Uint8Array([...new TextEncoder().encode(text.slice(0, -1)), 0x2c, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d])),
+      ...INVALID,
+    ],
     ["a NUL byte between tokens", raw(`{\u0000${text.slice(1)}`), ...INVALID],
     ["a 100 KB body", raw(big), ...TOO_LARGE],
     // A getter, so that each request streams a fresh body.
-    ["a 100 KB body streamed without Content-Length", { get raw() { return new Blob([big]).stream(); }, contentType: JSON_TYPE }, ...TOO_LARGE],
+    [
+      "a 100 KB body streamed without Content-Length",
+      {
+        get raw() {
+          return new Blob([big]).stream();
+        },
+        contentType: JSON_TYPE,
+      },
+      ...TOO_LARGE,
+    ],
   ];
 }
 
@@ -90,7 +103,11 @@ function fieldCases(base: Record<string, unknown>, accepted: (field: string, val
     cases.push([`${field} repeated with null last`, raw(`${text.slice(0, -1)}, "${field}": null}`), ...INVALID]);
     if (OPTIONAL.has(field)) continue;
     cases.push([`${field} missing`, { json: { ...base, [field]: undefined } }, ...INVALID]);
-    cases.push([`${field} only under __proto__`, raw(JSON.stringify({ ...base, [field]: undefined }).replace("{", `{"__proto__": {"${field}": ${JSON.stringify(base[field])}},`)), ...INVALID]);
+    cases.push([
+      `${field} only under __proto__`,
+      raw(JSON.stringify({ ...base, [field]: undefined }).replace("{", `{"__proto__": {"${field}": ${JSON.stringify(base[field])}},`)),
+      ...INVALID,
+    ]);
   }
   return cases;
 }
@@ -115,12 +132,18 @@ const formCases: Case[] = [
   ["a form with grant_type client_credentials", raw("username=victim&password=password-123&grant_type=client_credentials", FORM_TYPE), ...INVALID],
   ["a form sent as text/plain", raw("username=victim&password=password-123", "text/plain"), ...TYPE],
   // Multipart is read as a form, and a file is no username.
-  ["multipart with the username as a file", { raw: (() => {
-    const form = new FormData();
-    form.set("username", new Blob(["victim"]), "name.txt");
-    form.set("password", PASSWORD);
-    return form;
-  })() }, ...INVALID],
+  [
+    "multipart with the username as a file",
+    {
+      raw: (() => {
+        const form = new FormData();
+        form.set("username", new Blob(["victim"]), "name.txt");
+        form.set("password", PASSWORD);
+        return form;
+      })(),
+    },
+    ...INVALID,
+  ],
 ];
 
 beforeAll(async () => {
@@ -142,14 +165,38 @@ async function offenders(path: string, cases: Case[], token?: string): Promise<s
 
 describe("malformed requests get exactly their 4xx and code, never a 5xx", () => {
   const routes: [string, Record<string, unknown>, Case[], boolean][] = [
-    ["/register", bases.register, badNames.flatMap(([name, value]): Case[] => [
-      [`username with ${name}`, { json: { ...bases.register, username: value } }, ...INVALID],
-      [`email with ${name}`, { json: { ...bases.register, email: value } }, ...INVALID],
-    ]), false],
+    [
+      "/register",
+      bases.register,
+      badNames.flatMap(([name, value]): Case[] => [
+        [`username with ${name}`, { json: { ...bases.register, username: value } }, ...INVALID],
+        [`email with ${name}`, { json: { ...bases.register, email: value } }, ...INVALID],
+      ]),
+      false,
+    ],
     ["/token", bases.token, formCases, false],
-    ["/change-password", bases.changePassword, [["a new password of 7 characters", { json: { ...bases.changePassword, new_password: "1234567" } }, ...INVALID], ["a new password of 129 characters", { json: { ...bases.changePassword, new_password: "x".repeat(129) } }, ...INVALID]], true],
+    [
+      "/change-password",
+      bases.changePassword,
+      [
+        ["a new password of 7 characters", { json: { ...bases.changePassword, new_password: "1234567" } }, ...INVALID],
+        ["a new password of 129 characters", { json: { ...bases.changePassword, new_password: "x".repeat(129) } }, ...INVALID],
+      ],
+      true,
+    ],
     // Any string of 1 to 254 characters without a NUL is a name to look up, and nobody has these.
-    ["/check-user", bases.checkUser, badNames.map(([name, value]): Case => [`username with ${name}`, { json: { username: value } }, ...(value.includes("\u0000") ? INVALID : ([404, "user_not_found"] as const))]), true],
+    [
+      "/check-user",
+      bases.checkUser,
+      badNames.map(
+        ([name, value]): Case => [
+          `username with ${name}`,
+          { json: { username: value } },
+          ...(value.includes("\u0000") ? INVALID : ([404, "user_not_found"] as const)),
+        ],
+      ),
+      true,
+    ],
   ];
   // An empty scope is what OAuth2 clients send; any string up to 1,024 characters is accepted.
   const accepted = (field: string, value: unknown) => field === "scope" && value === "";
@@ -161,15 +208,27 @@ describe("malformed requests get exactly their 4xx and code, never a 5xx", () =>
   }
 
   test("/verify: the same bodies without a token get 401 not_authenticated (or 413 for the big ones)", async () => {
-    const cases = genericBodies(bases.checkUser).map(([name, call, status, code]): Case => (status === 413 ? [name, call, status, code] : [name, call, 401, "not_authenticated"]));
+    const cases = genericBodies(bases.checkUser).map(
+      ([name, call, status, code]): Case => (status === 413 ? [name, call, status, code] : [name, call, 401, "not_authenticated"]),
+    );
     expect(await offenders("/verify", cases)).toEqual([]);
   });
 
   test("garbage Authorization headers get 401 invalid_token with WWW-Authenticate: Bearer on every Bearer route", async () => {
     const headers = [
-      "Bearer", "Bearer ", "Basic dmljdGltOnBhc3N3b3JkLTEyMw==", `Bearer ${"a".repeat(10_000)}`, "Bearer a b",
-      `Bearer ${victim.token} extra`, `Bearer ${victim.token}.`, `Token ${victim.token}`, victim.token,
-      `Bearer\t${victim.token}`, `Bearer ${victim.token}, Bearer ${victim.token}`, "Bearer \u00e9\u00e8\u00ff", "Bearer ' OR 1=1 --",
+      "Bearer",
+      "Bearer ",
+      "Basic dmljdGltOnBhc3N3b3JkLTEyMw==",
+      `Bearer ${"a".repeat(10_000)}`,
+      "Bearer a b",
+      `Bearer ${victim.token} extra`,
+      `Bearer ${victim.token}.`,
+      `Token ${victim.token}`,
+      victim.token,
+      `Bearer\t${victim.token}`,
+      `Bearer ${victim.token}, Bearer ${victim.token}`,
+      "Bearer \u00e9\u00e8\u00ff",
+      "Bearer ' OR 1=1 --",
     ];
     const problems: string[] = [];
     const bodies: Record<string, unknown> = { "/verify": undefined, "/check-user": bases.checkUser, "/change-password": bases.changePassword };
@@ -177,7 +236,8 @@ describe("malformed requests get exactly their 4xx and code, never a 5xx", () =>
       for (const authorization of headers) {
         const answer = await post(auth.url, path, { json, headers: { authorization } });
         const bearer = answer.headers.get("www-authenticate") === "Bearer";
-        if (answer.status !== 401 || !bearer || answer.body.code !== "invalid_token") problems.push(`${path} ${authorization.slice(0, 40)}: ${answer.status} ${answer.body.code}`);
+        if (answer.status !== 401 || !bearer || answer.body.code !== "invalid_token")
+          problems.push(`${path} ${authorization.slice(0, 40)}: ${answer.status} ${answer.body.code}`);
       }
     }
     expect(problems).toEqual([]);

@@ -29,7 +29,11 @@ describe("refusals are logged as the README lists them", () => {
   });
 
   test("password_change_refused for a wrong old password, naming the user", async () => {
-    const answer = await post(auth.url, "/change-password", { json: { old_password: "wrong-password", new_password: "new-password-1" }, token, headers: { "x-request-id": "wrong-old" } });
+    const answer = await post(auth.url, "/change-password", {
+      json: { old_password: "wrong-password", new_password: "new-password-1" },
+      token,
+      headers: { "x-request-id": "wrong-old" },
+    });
     expect(answer.status).toBe(400);
     expect(await event("password_change_refused", "wrong-old")).toMatchObject({ reason: "wrong_password", user_id: expect.any(String) });
   });
@@ -44,7 +48,10 @@ describe("refusals are logged as the README lists them", () => {
 
 describe("CORS", () => {
   const preflight = (origin: string) =>
-    fetch(`${auth.url}/token`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" } });
+    fetch(`${auth.url}/token`, {
+      method: "OPTIONS",
+      headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+    });
 
   test("an allowed origin may call the service from a browser", async () => {
     const answer = await preflight(ALLOWED);

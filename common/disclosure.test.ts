@@ -21,7 +21,14 @@ const broken: { served: Served; log: Logger; sql: Sql; url: string }[] = [];
 /** A transaction service whose database or auth service is not what it should be. */
 function brokenTransaction(databaseUrl: string, authUrl: string): string {
   const sql = connect(databaseUrl, { max: 2 });
-  const config = loadTransactionConfig({ TRANS_DATABASE_URL: databaseUrl, AUTH_SERVICE_URL: authUrl, SECRET_KEY: services.trans.config.SECRET_KEY, LOGS_DIR: tempLogsDir("t"), ENV: "test", AUTH_TIMEOUT_MS: "500" });
+  const config = loadTransactionConfig({
+    TRANS_DATABASE_URL: databaseUrl,
+    AUTH_SERVICE_URL: authUrl,
+    SECRET_KEY: services.trans.config.SECRET_KEY,
+    LOGS_DIR: tempLogsDir("t"),
+    ENV: "test",
+    AUTH_TIMEOUT_MS: "500",
+  });
   const log = new Logger({ file: `${config.LOGS_DIR}/t.log`, maxBytes: 1 << 20, maxFiles: 1, debug: false, stdout: false });
   const served = serve({ fetch: createTransactionApp({ sql, config, log }).fetch as never, port: 0, close: async () => {} });
   const url = `http://127.0.0.1:${served.port}`;
@@ -82,7 +89,10 @@ const transaction: Case[] = [
 ];
 
 describe("no answer discloses the implementation", () => {
-  for (const [service, cases] of [["auth", auth], ["transaction", transaction]] as const) {
+  for (const [service, cases] of [
+    ["auth", auth],
+    ["transaction", transaction],
+  ] as const) {
     test(`the ${service} service: ${cases.length} kinds of answer`, async () => {
       const url = service === "auth" ? services.auth.url : services.trans.url;
       const found: string[] = [];

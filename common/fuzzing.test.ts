@@ -70,6 +70,8 @@ describe("what no answer may be", () => {
   }
 
   test("finds nothing in a plain refusal", () => {
-    expect(problemsOf(reply(422, { detail: [{ loc: ["body", "amount"], msg: "Field required", type: "missing" }], code: "validation_error" }), undefined)).toEqual([]);
+    expect(
+      problemsOf(reply(422, { detail: [{ loc: ["body", "amount"], msg: "Field required", type: "missing" }], code: "validation_error" }), undefined),
+    ).toEqual([]);
   });
 });

@@ -34,11 +34,11 @@ export function routesOf(doc: Json): Route[] {
 /** Printable ASCII, what a header value can always carry. */
 const printable = (maxLength: number) => fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength });
 /** Any UTF-16 units (lone surrogates included), graphemes, or printable text. */
-const anyText = (maxLength: number) =>
-  fc.oneof(printable(maxLength), fc.string({ unit: "binary", maxLength }), fc.string({ unit: "grapheme", maxLength }));
+const anyText = (maxLength: number) => fc.oneof(printable(maxLength), fc.string({ unit: "binary", maxLength }), fc.string({ unit: "grapheme", maxLength }));
 const anyValue = fc.oneof(fc.jsonValue({ maxDepth: 3 }), anyText(300), fc.double(), fc.bigInt().map(String));
 
-const base64url = (n: number) => fc.string({ unit: fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), minLength: 1, maxLength: n });
+const base64url = (n: number) =>
+  fc.string({ unit: fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), minLength: 1, maxLength: n });
 
 /** A form of the fields, each value as text (or, when not a string, as JSON). */
 const formOf = (fields: Record<string, unknown>) =>
@@ -72,7 +72,8 @@ const CONTENT_TYPES = [
  */
 export function requests(route: Route, plausible: Record<string, unknown[]>, tokens: () => string[]): fc.Arbitrary<FuzzRequest> {
   const { fields } = route;
-  const value = (field: string) => (plausible[field]?.length ? fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...plausible[field]!) }, { weight: 1, arbitrary: anyValue }) : anyValue);
+  const value = (field: string) =>
+    plausible[field]?.length ? fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...plausible[field]!) }, { weight: 1, arbitrary: anyValue }) : anyValue;
   // Every documented field, now and then one left out, so that a good share of requests is valid.
   const dropped = fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom(undefined, ...fields) });
   const object = fc.tuple(fc.record(Object.fromEntries(fields.map((f) => [f, value(f)]))), dropped).map(([o, drop]) => {
@@ -85,7 +86,9 @@ export function requests(route: Route, plausible: Record<string, unknown[]>, tok
   const params = (route.operation.parameters ?? []) as Json[];
   const queryNames = params.filter((p) => p.in === "query").map((p) => p.name as string);
   const queryValues = (plausible.query ?? ["0"]).map(String);
-  const query = fc.dictionary(fc.oneof(fc.constantFrom("x", ...queryNames), printable(10)), fc.oneof(fc.constantFrom(...queryValues), anyText(50)), { maxKeys: 4 });
+  const query = fc.dictionary(fc.oneof(fc.constantFrom("x", ...queryNames), printable(10)), fc.oneof(fc.constantFrom(...queryValues), anyText(50)), {
+    maxKeys: 4,
+  });
   const pathParams = fc.array(fc.oneof(fc.constantFrom(...(plausible.pathParam ?? ["1"]).map(String)), anyText(40)), { minLength: 3, maxLength: 3 });
   const body: fc.Arbitrary<{ body?: string | Uint8Array; type?: string }> =
     route.method === "GET"

@@ -7,8 +7,7 @@ import { type Refusal, SHARED_REFUSALS } from "./refusals";
 /** A route middleware (authentication, say) with the refusals it can answer instead of the route. */
 export type Guard<M extends MiddlewareHandler = MiddlewareHandler> = M & { refusals: readonly Refusal[] };
 
-export const guard = <M extends MiddlewareHandler>(middleware: M, refusals: readonly Refusal[]): Guard<M> =>
-  Object.assign(middleware, { refusals });
+export const guard = <M extends MiddlewareHandler>(middleware: M, refusals: readonly Refusal[]): Guard<M> => Object.assign(middleware, { refusals });
 
 const FORM = /multipart\/form-data|application\/x-www-form-urlencoded/;
 

@@ -38,7 +38,8 @@ function start(kind: "auth" | "transaction", env: Record<string, string>): strin
 
 const verify = async (url: string, token: string) => (await request(url, "POST", "/verify", { token })).status;
 const account = async (url: string, token: string) => (await request(url, "GET", "/account", { token })).status;
-const login = async (url: string) => (await request(url, "POST", "/token", { form: { username: "alice", password: "password-123" } })).body.access_token as string;
+const login = async (url: string) =>
+  (await request(url, "POST", "/token", { form: { username: "alice", password: "password-123" } })).body.access_token as string;
 
 let userId: string;
 let oldToken: string;
@@ -74,7 +75,12 @@ describe("during a rotation (SECRET_KEY new, SECRET_KEY_PREVIOUS old)", () => {
     const token = await login(during);
     const key = (secret: string) => new TextEncoder().encode(secret);
     expect((await jwtVerify(token, key(NEW))).payload.sub).toBe(userId);
-    expect(await jwtVerify(token, key(OLD)).then(() => "verified", (e) => e.code)).toBe("ERR_JWS_SIGNATURE_VERIFICATION_FAILED");
+    expect(
+      await jwtVerify(token, key(OLD)).then(
+        () => "verified",
+        (e) => e.code,
+      ),
+    ).toBe("ERR_JWS_SIGNATURE_VERIFICATION_FAILED");
     expect(await verify(during, token)).toBe(200);
   });
 
@@ -82,14 +88,24 @@ describe("during a rotation (SECRET_KEY new, SECRET_KEY_PREVIOUS old)", () => {
     const trans = start("transaction", { SECRET_KEY: NEW, SECRET_KEY_PREVIOUS: OLD, AUTH_SERVICE_URL: during });
     expect(await account(trans, oldToken)).toBe(200);
     expect(await account(trans, await login(during))).toBe(200);
-    const foreign = await new SignJWT({ ver: 0 }).setProtectedHeader({ alg: "HS256" }).setSubject(userId).setIssuedAt().setExpirationTime("10m").sign(new TextEncoder().encode(OTHER));
+    const foreign = await new SignJWT({ ver: 0 })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(userId)
+      .setIssuedAt()
+      .setExpirationTime("10m")
+      .sign(new TextEncoder().encode(OTHER));
     expect(await account(trans, foreign)).toBe(401);
     expect(await verify(during, foreign)).toBe(401);
   });
 
   test("an expired token of the old secret is refused", async () => {
     const now = Math.floor(Date.now() / 1000);
-    const expired = await new SignJWT({ ver: 0 }).setProtectedHeader({ alg: "HS256" }).setSubject(userId).setIssuedAt(now - 120).setExpirationTime(now - 60).sign(new TextEncoder().encode(OLD));
+    const expired = await new SignJWT({ ver: 0 })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(userId)
+      .setIssuedAt(now - 120)
+      .setExpirationTime(now - 60)
+      .sign(new TextEncoder().encode(OLD));
     expect(await verify(during, expired)).toBe(401);
   });
 });

@@ -33,7 +33,10 @@ export function serveForTest<C extends { LOGS_DIR: string; LOG_MAX_BYTES: number
   const app = options.createApp({ sql: db.sql, config, log });
   const served = serve({ fetch: app.fetch as never, port: options.port ?? 0, close: async () => {} });
   const url = `http://127.0.0.1:${served.port}`;
-  documents.set(url, once(() => openAPIDocument(app)));
+  documents.set(
+    url,
+    once(() => openAPIDocument(app)),
+  );
   return {
     url,
     logFile,

@@ -10,7 +10,9 @@ export async function tableSnapshot(sql: Sql): Promise<Record<string, string>> {
   const snapshot: Record<string, string> = {};
   for (const { name } of tables) {
     // The name comes from the catalogue, not from a request; it is quoted as an identifier.
-    const [row] = await sql.unsafe(`SELECT count(*)::int AS n, coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') AS h FROM "${name.replace(/"/g, '""')}" t`);
+    const [row] = await sql.unsafe(
+      `SELECT count(*)::int AS n, coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') AS h FROM "${name.replace(/"/g, '""')}" t`,
+    );
     snapshot[name] = `${row!.n} rows ${row!.h}`;
   }
   return snapshot;

@@ -96,7 +96,9 @@ async function run(): Promise<void> {
   const ctxFor = (rng: Prng): Ctx => ({ model, rec, cluster: cluster!, database: database!, rng, seed });
   const controller = ctxFor(root.fork());
   const sentinel = await sentinels(controller);
-  say(`services up: ${cluster.all.map((i) => `${i.name} ${i.url}`).join(", ")}; sessions ${model.sessionsSupported ? "on" : "absent (refresh and logout skipped)"}`);
+  say(
+    `services up: ${cluster.all.map((i) => `${i.name} ${i.url}`).join(", ")}; sessions ${model.sessionsSupported ? "on" : "absent (refresh and logout skipped)"}`,
+  );
 
   const gate = new Gate();
   let stopping = false;

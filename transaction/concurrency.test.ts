@@ -21,7 +21,12 @@ let users: User[];
 beforeAll(async () => {
   auth = await startServiceProcess("auth", { DB_POOL_MAX: "20" });
   // A generous auth timeout: the point here is the ledger under concurrency, not the outage path.
-  trans = await startServiceProcess("transaction", { AUTH_SERVICE_URL: auth.url, DB_POOL_MAX: "20", AUTH_TIMEOUT_MS: "30000", BUN_CONFIG_MAX_HTTP_REQUESTS: "4096" });
+  trans = await startServiceProcess("transaction", {
+    AUTH_SERVICE_URL: auth.url,
+    DB_POOL_MAX: "20",
+    AUTH_TIMEOUT_MS: "30000",
+    BUN_CONFIG_MAX_HTTP_REQUESTS: "4096",
+  });
   users = await registerUsers(auth.url, "spender", "payee1", "payee2", "payee3", "trader1", "trader2", "trader3", "trader4", "trader5");
 }, 60_000);
 afterAll(async () => {
@@ -46,7 +51,10 @@ async function mostAtOnce(since: number): Promise<number> {
   const lines = (await logLines(trans.logFile)).filter((l) => l.event === "request" && l.path === "/transfer" && Date.parse(l.time) >= since);
   const edges = lines.flatMap((l) => {
     const end = Date.parse(l.time);
-    return [[end - l.duration_ms, 1], [end, -1]] as [number, number][];
+    return [
+      [end - l.duration_ms, 1],
+      [end, -1],
+    ] as [number, number][];
   });
   edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let now = 0;
@@ -72,7 +80,9 @@ describe("concurrent transfers, all in flight at once", () => {
   test("300 at once from an account that can afford 100: exactly 100 succeed and the balance ends at 0", async () => {
     const [spender, ...receivers] = users.slice(0, 4);
     const since = Date.now();
-    const answers = await burst(Array.from({ length: 300 }, (_, i) => ({ token: spender!.token, body: { receiver_username: receivers[i % 3]!.username, amount: 10 } })));
+    const answers = await burst(
+      Array.from({ length: 300 }, (_, i) => ({ token: spender!.token, body: { receiver_username: receivers[i % 3]!.username, amount: 10 } })),
+    );
     expect(statuses(answers)).toEqual({ "200": 100, "400 insufficient_funds": 200 });
     expect(await mostAtOnce(since)).toBeGreaterThanOrEqual(200);
     expect(await balance(trans.url, spender!)).toBe(0);

@@ -1,5 +1,15 @@
 import { z } from "zod";
-import { databaseUrl, integer, parseConfig, port, previousSecretLongEnough, previousSecretTooShort, secretLongEnough, secretTooShort, sharedEnv } from "../common/config";
+import {
+  databaseUrl,
+  integer,
+  parseConfig,
+  port,
+  previousSecretLongEnough,
+  previousSecretTooShort,
+  secretLongEnough,
+  secretTooShort,
+  sharedEnv,
+} from "../common/config";
 import { decimalToMinor } from "./money";
 
 const schema = z
@@ -7,7 +17,10 @@ const schema = z
     ...sharedEnv,
     TRANS_DATABASE_URL: databaseUrl,
     TRANS_SERVICE_PORT: port(8001),
-    AUTH_SERVICE_URL: z.url({ protocol: /^https?$/ }).default("http://localhost:8000").transform((u) => u.replace(/\/+$/, "")),
+    AUTH_SERVICE_URL: z
+      .url({ protocol: /^https?$/ })
+      .default("http://localhost:8000")
+      .transform((u) => u.replace(/\/+$/, "")),
     AUTH_TIMEOUT_MS: integer(2000, 50),
     DEFAULT_BALANCE: z
       .string()

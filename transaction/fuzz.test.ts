@@ -23,8 +23,10 @@ const tokens = [fuzzer!.token, `${fuzzer!.token.slice(0, -2)}xx`, payee!.token];
 
 /** Every account's balance and the number of transfers: what a refused request must leave alone. */
 const ledger = async () =>
-  (await services.trans.db.sql<{ s: string }[]>`
-    SELECT (SELECT count(*) FROM transfers) || '|' || coalesce((SELECT string_agg(id || ':' || balance, ',' ORDER BY id) FROM accounts), '') AS s`)[0]!.s;
+  (
+    await services.trans.db.sql<{ s: string }[]>`
+    SELECT (SELECT count(*) FROM transfers) || '|' || coalesce((SELECT string_agg(id || ':' || balance, ',' ORDER BY id) FROM accounts), '') AS s`
+  )[0]!.s;
 
 const plausible: Record<string, unknown[]> = {
   receiver_username: ["payee", "PAYEE", "fuzzer", "nobody", "payee\u0000"],
@@ -37,15 +39,18 @@ const GATEKEEPING = new Set([401, 413, 415, 422]);
 async function property(route: Route): Promise<void> {
   const statuses = new Set<number>();
   await fc.assert(
-    fc.asyncProperty(requests(route, plausible, () => tokens), async (request) => {
-      const before = await ledger();
-      const reply = await send(url, route, request);
-      statuses.add(reply.status);
-      const problems = problemsOf(reply, check(route.method, route.path, reply));
-      // GET /account opens an account on first use; any other 200 is a transfer or a read.
-      if (reply.status !== 200 && (await ledger()) !== before) problems.push(`a refused request (${reply.status}) changed the ledger`);
-      expect({ request, status: reply.status, problems }).toEqual({ request, status: reply.status, problems: [] });
-    }),
+    fc.asyncProperty(
+      requests(route, plausible, () => tokens),
+      async (request) => {
+        const before = await ledger();
+        const reply = await send(url, route, request);
+        statuses.add(reply.status);
+        const problems = problemsOf(reply, check(route.method, route.path, reply));
+        // GET /account opens an account on first use; any other 200 is a transfer or a read.
+        if (reply.status !== 200 && (await ledger()) !== before) problems.push(`a refused request (${reply.status}) changed the ledger`);
+        expect({ request, status: reply.status, problems }).toEqual({ request, status: reply.status, problems: [] });
+      },
+    ),
     { numRuns: 150 },
   );
   expect({ route: route.path, reachedLogic: [...statuses].some((s) => !GATEKEEPING.has(s)) }).toEqual({ route: route.path, reachedLogic: true });

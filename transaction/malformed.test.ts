@@ -24,12 +24,18 @@ const bodies: Case[] = [
   ["JSON with a trailing comma", raw(`${text.slice(0, -1)},}`), ...INVALID],
   ["JSON sent as text/plain", raw(text, "text/plain"), ...TYPE],
   ["JSON sent as a form", raw("receiver_username=bob&amount=10", "application/x-www-form-urlencoded"), ...TYPE],
-  ["multipart form data", { raw: (() => {
-    const form = new FormData();
-    form.set("receiver_username", "bob");
-    form.set("amount", "10");
-    return form;
-  })() }, ...TYPE],
+  [
+    "multipart form data",
+    {
+      raw: (() => {
+        const form = new FormData();
+        form.set("receiver_username", "bob");
+        form.set("amount", "10");
+        return form;
+      })(),
+    },
+    ...TYPE,
+  ],
   ["XML", raw("<transfer><to>bob</to><amount>10</amount></transfer>", "application/xml"), ...TYPE],
   ["no body", raw(undefined), ...INVALID],
   ["an empty body", raw(""), ...INVALID],
@@ -40,7 +46,11 @@ const bodies: Case[] = [
   ["a string", raw('"bob"'), ...INVALID],
   ["a number", raw("10"), ...INVALID],
   ["5,000 nested arrays", raw(`${"[".repeat(5000)}${"]".repeat(5000)}`), ...INVALID],
-  ["bytes that are not UTF-8", raw(new Uint8Array([...new TextEncoder().encode(text.slice(0, -1)), 0x2c, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d])), ...INVALID],
+  [
+    "bytes that are not UTF-8",
+    raw(new Uint8Array([...new TextEncoder().encode(text.slice(0, -1)), 0x2c, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d])),
+    ...INVALID,
+  ],
   ["a NUL byte between tokens", raw(`{"receiver_username":\u0000"bob","amount":10}`), ...INVALID],
   ["an amount too large for a double", raw('{"receiver_username": "bob", "amount": 1e999}'), ...INVALID],
   ["a negative zero amount", raw('{"receiver_username": "bob", "amount": -0}'), ...INVALID],
@@ -60,7 +70,17 @@ const bodies: Case[] = [
   ["a receiver with a NUL", { json: { receiver_username: "bo\u0000b", amount: 10 } }, ...INVALID],
   ["a 100 KB body", raw(big), 413, "payload_too_large"],
   // A getter, so that each request streams a fresh body.
-  ["a 100 KB body streamed without Content-Length", { get raw() { return new Blob([big]).stream(); }, contentType: JSON_TYPE }, 413, "payload_too_large"],
+  [
+    "a 100 KB body streamed without Content-Length",
+    {
+      get raw() {
+        return new Blob([big]).stream();
+      },
+      contentType: JSON_TYPE,
+    },
+    413,
+    "payload_too_large",
+  ],
 ];
 
 /** Receivers that are nobody's name and probe the layers underneath: each a 404, never a 5xx. */
@@ -161,7 +181,9 @@ describe("malformed requests get exactly their 4xx and code, never a 5xx", () =>
   });
 
   test("both routes: the malformed bodies and queries without a token get 401 not_authenticated (or 413 for the big ones)", async () => {
-    const unauthenticated = bodies.map(([name, call, status, code]): Case => (status === 413 ? [name, call, status, code] : [name, call, 401, "not_authenticated"]));
+    const unauthenticated = bodies.map(
+      ([name, call, status, code]): Case => (status === 413 ? [name, call, status, code] : [name, call, 401, "not_authenticated"]),
+    );
     expect(await offenders("POST", "/transfer", unauthenticated)).toEqual([]);
     const found: string[] = [];
     for (const [name, query] of queries) found.push(...(await offenders("GET", `/transactions${query}`, [[name, {}, 401, "not_authenticated"]])));
@@ -171,7 +193,10 @@ describe("malformed requests get exactly their 4xx and code, never a 5xx", () =>
   test("both routes: garbage Authorization headers get 401 with their code and WWW-Authenticate: Bearer", async () => {
     const problems: string[] = [];
     for (const [authorization, code] of authorizations) {
-      for (const [method, path] of [["POST", "/transfer"], ["GET", "/transactions"]] as const) {
+      for (const [method, path] of [
+        ["POST", "/transfer"],
+        ["GET", "/transactions"],
+      ] as const) {
         const answer = await request(url(), method, path, { json: method === "POST" ? valid : undefined, headers: { authorization } });
         if (answer.status !== 401 || answer.headers.get("www-authenticate") !== "Bearer" || answer.body.code !== code) {
           problems.push(`${method} ${path} ${authorization.slice(0, 40)}: ${answer.status} ${answer.body.code}`);

@@ -32,14 +32,27 @@ describe("configuration", () => {
 
 describe("the shared answers", () => {
   test("a known path with another method is 405 method_not_allowed naming the allowed one", async () => {
-    for (const [method, path, allow] of [["GET", "/transfer", "POST"], ["POST", "/transactions", "GET"], ["POST", "/account", "GET"]] as const) {
+    for (const [method, path, allow] of [
+      ["GET", "/transfer", "POST"],
+      ["POST", "/transactions", "GET"],
+      ["POST", "/account", "GET"],
+    ] as const) {
       const answer = await request(url(), method, path, { token: alice.token });
-      expect({ path, status: answer.status, code: answer.body.code, allow: answer.headers.get("allow") }).toEqual({ path, status: 405, code: "method_not_allowed", allow });
+      expect({ path, status: answer.status, code: answer.body.code, allow: answer.headers.get("allow") }).toEqual({
+        path,
+        status: 405,
+        code: "method_not_allowed",
+        allow,
+      });
     }
   });
 
   test("a body that is not JSON is 415 unsupported_media_type", async () => {
-    const answer = await request(url(), "POST", "/transfer", { raw: "receiver_username=bob&amount=1", contentType: "application/x-www-form-urlencoded", token: alice.token });
+    const answer = await request(url(), "POST", "/transfer", {
+      raw: "receiver_username=bob&amount=1",
+      contentType: "application/x-www-form-urlencoded",
+      token: alice.token,
+    });
     expect({ status: answer.status, code: answer.body.code }).toEqual({ status: 415, code: "unsupported_media_type" });
   });
 });

@@ -34,7 +34,12 @@ test("SIGTERM mid-transfers: each accepted transfer finishes with 200, then the 
   const answers = await Promise.all(sent);
   expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
   expect(await trans.process.exited).toBe(0);
-  expect(await fetch(`${trans.url}/health`).then(() => "answered", () => "refused")).toBe("refused");
+  expect(
+    await fetch(`${trans.url}/health`).then(
+      () => "answered",
+      () => "refused",
+    ),
+  ).toBe("refused");
 
   const straddling = await inFlightAtShutdown(trans.logFile);
   expect(straddling.filter((line) => line.path === "/transfer" && line.status === 200).length).toBeGreaterThanOrEqual(10);

@@ -18,7 +18,12 @@ interface Row {
 
 /** `bun run audit`, exactly as an operator runs it, against the run's transaction database. */
 async function runAuditor(ctx: Ctx): Promise<void> {
-  const proc = Bun.spawn(["bun", "run", "audit"], { cwd: root, env: { ...process.env, TRANS_DATABASE_URL: ctx.database.transUrl }, stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(["bun", "run", "audit"], {
+    cwd: root,
+    env: { ...process.env, TRANS_DATABASE_URL: ctx.database.transUrl },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
   if (code !== 0) throw new Violation("the auditor (bun run audit) finds the ledger balanced", `exit ${code}: ${(out + err).trim()}`);
 }
@@ -66,7 +71,10 @@ function reconcile(ctx: Ctx, rows: Row[]): { committed: number } {
     if (row.key) {
       const request = byKey.get(`${lower(row.sender)}\n${row.key}`);
       if (!request || request.state === "refused") {
-        throw new Violation("no refused transfer moved money", `${described} under key ${row.key}, which the client ${request ? `saw refused (${request.code})` : "never sent"}`);
+        throw new Violation(
+          "no refused transfer moved money",
+          `${described} under key ${row.key}, which the client ${request ? `saw refused (${request.code})` : "never sent"}`,
+        );
       }
       continue; // Its answer was lost and its retry has not got through yet: the next check retries it.
     }
@@ -98,7 +106,8 @@ async function checkHistory(ctx: Ctx, user: ChaosUser, token: string, expected: 
   const missing = [...expected].find((id) => !unique.has(id));
   if (missing !== undefined) throw new Violation("every acknowledged transfer in the history exactly once", `${user.name}'s history lacks transfer ${missing}`);
   const extra = seen.find((id) => !expected.has(id));
-  if (extra !== undefined) throw new Violation("no refused transfer moved money", `${user.name}'s history lists transfer ${extra}, which the client never had acknowledged`);
+  if (extra !== undefined)
+    throw new Violation("no refused transfer moved money", `${user.name}'s history lists transfer ${extra}, which the client never had acknowledged`);
 }
 
 export interface CheckReport {
@@ -123,7 +132,10 @@ export async function checkAll(ctx: Ctx): Promise<CheckReport> {
   const balances = new Map<string, number>();
   const involved = new Map<string, Set<number>>();
   for (const t of moved) {
-    for (const [name, delta] of [[lower(t.sender), -t.amountMinor], [lower(t.receiver), t.amountMinor]] as const) {
+    for (const [name, delta] of [
+      [lower(t.sender), -t.amountMinor],
+      [lower(t.receiver), t.amountMinor],
+    ] as const) {
       balances.set(name, (balances.get(name) ?? 0) + delta);
       involved.set(name, (involved.get(name) ?? new Set()).add(t.id!));
     }
@@ -140,7 +152,10 @@ export async function checkAll(ctx: Ctx): Promise<CheckReport> {
     const expected = ctx.model.openingMinor + (balances.get(lower(user.name)) ?? 0);
     if (balanceMinor < 0) throw new Violation("no balance is negative", `${user.name}: ${formatMinor(balanceMinor)}`);
     if (balanceMinor !== expected) {
-      throw new Violation("each balance is its opening plus what the client saw received minus sent", `${user.name}: ${formatMinor(balanceMinor)}, expected ${formatMinor(expected)}`);
+      throw new Violation(
+        "each balance is its opening plus what the client saw received minus sent",
+        `${user.name}: ${formatMinor(balanceMinor)}, expected ${formatMinor(expected)}`,
+      );
     }
     total += balanceMinor;
   }

@@ -68,7 +68,10 @@ export async function startDatabase(runDir: string, seed: number, serverUrl: str
   for (const name of Object.values(names)) await ensureDatabase(server, name);
   const authUrl = withDatabase(server, names.auth);
   const transUrl = withDatabase(server, names.trans);
-  for (const [url, service] of [[authUrl, "auth"], [transUrl, "transaction"]] as const) {
+  for (const [url, service] of [
+    [authUrl, "auth"],
+    [transUrl, "transaction"],
+  ] as const) {
     const sql = connect(url, { max: 1 });
     await migrate(sql, `${root}/${service}/migrations`, () => {});
     await sql.end({ timeout: 5 });

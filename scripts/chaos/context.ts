@@ -20,8 +20,7 @@ export function pickUp(ctx: Ctx, instances: Instance[]): Instance {
 }
 
 export const toAuth = (ctx: Ctx, label: string, request: Request): Promise<Answer> => ctx.rec.send(pickUp(ctx, ctx.cluster.auth), label, request);
-export const toTransaction = (ctx: Ctx, label: string, request: Request): Promise<Answer> =>
-  ctx.rec.send(pickUp(ctx, ctx.cluster.transaction), label, request);
+export const toTransaction = (ctx: Ctx, label: string, request: Request): Promise<Answer> => ctx.rec.send(pickUp(ctx, ctx.cluster.transaction), label, request);
 
 /** A session the client may still use: not ended, and its refresh not in doubt unless only tokens are wanted. */
 export function liveSession(ctx: Ctx, user: ChaosUser): Session | undefined {

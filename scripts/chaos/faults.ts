@@ -49,7 +49,9 @@ async function termInstance(ctx: Ctx, s: Sentinels): Promise<string> {
   if (instance.kind === "transaction") answers = await burst(ctx, s, instance, 16);
   else {
     // Logins hash a password each (tens of ms of argon2id), so several are still running at SIGTERM.
-    answers = Array.from({ length: 6 }, () => ctx.rec.send(instance, "burst-login", { path: "/token", form: { username: s.payer.name, password: s.payer.passwords[0]! } }));
+    answers = Array.from({ length: 6 }, () =>
+      ctx.rec.send(instance, "burst-login", { path: "/token", form: { username: s.payer.name, password: s.payer.passwords[0]! } }),
+    );
   }
   await Bun.sleep(50);
   const signalled = performance.now();
@@ -57,7 +59,8 @@ async function termInstance(ctx: Ctx, s: Sentinels): Promise<string> {
   const exitMs = Math.round(performance.now() - signalled);
   const done = await Promise.all(answers);
   const cut = done.filter((a) => a.status === 0);
-  if (cut.length > 0) throw new Violation("SIGTERM: requests already accepted finish", `${instance.name}: ${cut.length} of ${done.length} got no answer (${cut[0]!.error})`);
+  if (cut.length > 0)
+    throw new Violation("SIGTERM: requests already accepted finish", `${instance.name}: ${cut.length} of ${done.length} got no answer (${cut[0]!.error})`);
   if (code !== 0) throw new Violation("SIGTERM: a graceful shutdown exits 0", `${instance.name} exited ${code}`);
   await restart(ctx, instance);
   return `SIGTERM ${instance.name} with ${done.length} requests in flight: all answered (${[...new Set(done.map((a) => a.status))].join(", ")}), exit 0 after ${exitMs} ms`;
@@ -74,7 +77,10 @@ async function restartAuth(ctx: Ctx, s: Sentinels): Promise<string> {
     request.receiver = s.victim.name;
     const answer = await sendTransfer(ctx, request, token, instance, "auth-down-probe");
     if (answer.status !== 503 || answer.body?.code !== "auth_unavailable" || answer.ms > 1000) {
-      throw new Violation("auth down: transfers get 503 auth_unavailable, fast", `${instance.name}: ${answer.status} ${JSON.stringify(answer.body)} in ${Math.round(answer.ms)} ms`);
+      throw new Violation(
+        "auth down: transfers get 503 auth_unavailable, fast",
+        `${instance.name}: ${answer.status} ${JSON.stringify(answer.body)} in ${Math.round(answer.ms)} ms`,
+      );
     }
     timings.push(Math.round(answer.ms));
   }
@@ -83,7 +89,11 @@ async function restartAuth(ctx: Ctx, s: Sentinels): Promise<string> {
   return `both auth instances stopped: transfers answered 503 auth_unavailable in ${timings.join(", ")} ms; restarted`;
 }
 
-const ready = (instance: Instance) => fetch(`${instance.url}/ready`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status, () => 0);
+const ready = (instance: Instance) =>
+  fetch(`${instance.url}/ready`, { signal: AbortSignal.timeout(5000) }).then(
+    (r) => r.status,
+    () => 0,
+  );
 
 /** /ready turns 503 while PostgreSQL is down and 200 after, with no service restarted. */
 async function restartPostgres(ctx: Ctx): Promise<string> {

@@ -85,7 +85,10 @@ export class Model {
   acknowledge(request: TransferRequest, id: number): void {
     const earlier = this.acked.get(id);
     if (earlier && earlier !== request) {
-      throw new Violation("every acknowledged transfer in the history exactly once", `transfer id ${id} acknowledged for request #${earlier.n} and #${request.n}`);
+      throw new Violation(
+        "every acknowledged transfer in the history exactly once",
+        `transfer id ${id} acknowledged for request #${earlier.n} and #${request.n}`,
+      );
     }
     request.state = "acked";
     request.id = id;

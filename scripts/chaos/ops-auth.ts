@@ -8,7 +8,17 @@ export async function register(ctx: Ctx, owner: number): Promise<void> {
   let user = pending;
   if (!user) {
     const name = `c${ctx.seed % 100000}_${ctx.model.next()}_${ctx.rng.word(4)}`;
-    user = { name, email: `${name}@chaos.example`, passwords: [`pw-${ctx.rng.word(20)}`], registered: "unknown", sessions: [], revokedTokens: [], revokedRefreshTokens: [], keyed: [], owner };
+    user = {
+      name,
+      email: `${name}@chaos.example`,
+      passwords: [`pw-${ctx.rng.word(20)}`],
+      registered: "unknown",
+      sessions: [],
+      revokedTokens: [],
+      revokedRefreshTokens: [],
+      keyed: [],
+      owner,
+    };
     ctx.model.users.set(name.toLowerCase(), user);
     ctx.model.secrets.add(user.passwords[0]!);
   }

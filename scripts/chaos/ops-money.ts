@@ -20,7 +20,11 @@ export async function sendTransfer(ctx: Ctx, request: TransferRequest, token: st
   if (answer.status === 200) {
     const body = answer.body;
     const replayed = answer.headers.get("idempotent-replayed") === "true";
-    if (lower(body.sender_username) !== lower(request.sender) || lower(body.receiver_username) !== lower(request.receiver) || Math.round(body.amount * 100) !== request.amountMinor) {
+    if (
+      lower(body.sender_username) !== lower(request.sender) ||
+      lower(body.receiver_username) !== lower(request.receiver) ||
+      Math.round(body.amount * 100) !== request.amountMinor
+    ) {
       throw new Violation("a transfer's answer is the transfer asked for", `request #${request.n} answered ${JSON.stringify(body)}`);
     }
     if (replayed && request.attempts === 1) {
@@ -46,7 +50,15 @@ export function newTransfer(ctx: Ctx, user: ChaosUser, keyed: boolean): Transfer
     kind === "nobody" || others.length === 0 ? `nobody_${ctx.rng.word(6)}` : kind === "self" ? user.name.toUpperCase() : ctx.rng.pick(others).name;
   const amountMinor = kind === "tooMuch" ? ctx.rng.int(10_000_000, 100_000_000) : ctx.rng.int(1, 2500);
   const n = ctx.model.next();
-  const request: TransferRequest = { n, sender: user.name, receiver, amountMinor, state: "unknown", attempts: 0, key: keyed ? `k-${ctx.seed}-${n}` : undefined };
+  const request: TransferRequest = {
+    n,
+    sender: user.name,
+    receiver,
+    amountMinor,
+    state: "unknown",
+    attempts: 0,
+    key: keyed ? `k-${ctx.seed}-${n}` : undefined,
+  };
   ctx.model.transfers.push(request);
   if (keyed) pushBounded(user.keyed, request, 50);
   return request;
@@ -71,7 +83,10 @@ export async function replay(ctx: Ctx, user: ChaosUser): Promise<void> {
     throw new Violation("a replay moves no money", `key ${original.key} first gave transfer ${id}, its replay ${JSON.stringify(answer.body)}`);
   }
   if (answer.status >= 400 && answer.status < 500) {
-    throw new Violation("a replay returns the first transfer", `key ${original.key} (transfer ${id}) replayed as ${answer.status} ${JSON.stringify(answer.body)}`);
+    throw new Violation(
+      "a replay returns the first transfer",
+      `key ${original.key} (transfer ${id}) replayed as ${answer.status} ${JSON.stringify(answer.body)}`,
+    );
   }
 }
 
@@ -86,7 +101,10 @@ export async function reuseKey(ctx: Ctx, user: ChaosUser): Promise<void> {
   ctx.model.transfers.push(request);
   const answer = await sendTransfer(ctx, request, token, undefined, "reuse-key");
   if (answer.status === 200 || (answer.status === 422 && answer.body?.code !== "idempotency_key_reused")) {
-    throw new Violation("a key reused with another body is refused", `key ${original.key} with amount ${request.amountMinor}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    throw new Violation(
+      "a key reused with another body is refused",
+      `key ${original.key} with amount ${request.amountMinor}: ${answer.status} ${JSON.stringify(answer.body)}`,
+    );
   }
 }
 
