@@ -1,5 +1,4 @@
 import fc from "fast-check";
-import type { Reply } from "./openapi-check";
 
 /** What the property-based tests of both services share: random requests built from a route's document, and what no answer may be. */
 
@@ -11,6 +10,14 @@ export interface Route {
   operation: Json;
   /** The fields of the JSON body the route documents. */
   fields: string[];
+}
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** The parsed JSON body, or the text of any other, as common/openapi-conformance.ts reads it. */
+  body: unknown;
 }
 
 export interface FuzzRequest {
@@ -129,7 +136,10 @@ export function requests(route: Route, plausible: Record<string, unknown[]>, tok
 
 export async function send(baseUrl: string, route: Route, request: FuzzRequest): Promise<Reply> {
   const response = await fetch(`${baseUrl}${request.path}`, { method: route.method, headers: request.headers, body: request.body });
-  return { status: response.status, headers: response.headers, text: await response.text() };
+  const text = await response.text();
+  let body: unknown = text;
+  if (response.headers.get("content-type")?.includes("json")) body = JSON.parse(text);
+  return { status: response.status, headers: response.headers, text, body };
 }
 
 /**
@@ -143,12 +153,11 @@ const ERROR_NAME = /\b[A-Z][A-Za-z]*Error\b/;
 export const DISCLOSING_HEADERS = ["server", "x-powered-by", "x-runtime", "x-aspnet-version", "via"];
 
 /** Everything wrong with one answer: a 5xx, a disclosure, or a response its document does not describe. */
-export function problemsOf(reply: Reply, conformance: string | undefined): string[] {
+export function problemsOf(reply: Reply, undocumented: string[]): string[] {
   const found: string[] = [];
   if (reply.status >= 500) found.push(`answered ${reply.status}: ${reply.text.slice(0, 200)}`);
   const leak = reply.status >= 300 ? (DISCLOSURE.exec(reply.text) ?? ERROR_NAME.exec(reply.text)) : null;
   if (leak) found.push(`the body discloses "${leak[0]}": ${reply.text.slice(0, 200)}`);
   for (const name of DISCLOSING_HEADERS) if (reply.headers.has(name)) found.push(`header ${name}: ${reply.headers.get(name)}`);
-  if (conformance) found.push(conformance);
-  return found;
+  return [...found, ...undocumented];
 }
