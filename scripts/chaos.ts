@@ -87,7 +87,7 @@ async function run(): Promise<void> {
     database,
     secret: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex"),
     // One client address sends everything, so the per-address limits are lifted; the rest is as configured.
-    env: { DEFAULT_BALANCE: OPENING, LOGIN_MAX_FAILURES_PER_ADDRESS: "1000000", DB_POOL_MAX: "10" },
+    env: { DEFAULT_BALANCE: OPENING, LOGIN_MAX_FAILURES_PER_ADDRESS: "1000000", REGISTRATION_MAX_PER_ADDRESS: "1000000", DB_POOL_MAX: "10" },
   });
   await Promise.all(cluster.all.map((i) => cluster!.start(i)));
   const model = new Model(Math.round(Number(OPENING) * 100));
