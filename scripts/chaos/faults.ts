@@ -63,7 +63,8 @@ async function termInstance(ctx: Ctx, s: Sentinels): Promise<string> {
     throw new Violation("SIGTERM: requests already accepted finish", `${instance.name}: ${cut.length} of ${done.length} got no answer (${cut[0]!.error})`);
   if (code !== 0) throw new Violation("SIGTERM: a graceful shutdown exits 0", `${instance.name} exited ${code}`);
   await restart(ctx, instance);
-  return `SIGTERM ${instance.name} with ${done.length} requests in flight: all answered (${[...new Set(done.map((a) => a.status))].join(", ")}), exit 0 after ${exitMs} ms`;
+  const answered = Object.entries(Object.groupBy(done, (a) => `${a.status}${a.body?.code ? ` ${a.body.code}` : ""}`)).map(([k, v]) => `${v!.length}× ${k}`);
+  return `SIGTERM ${instance.name} with ${done.length} requests in flight: all answered (${answered.join(", ")}), exit 0 after ${exitMs} ms`;
 }
 
 /** With the auth service down, a transfer is refused with 503 auth_unavailable at once. */
