@@ -9,8 +9,11 @@ setDefaultTimeout(30_000);
 const NOW = () => Math.floor(Date.now() / 1000);
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 
+/** The session that forged tokens name unless told otherwise: a live one of alice's. */
+let sid: string;
+
 /** The claims the service issues; `extra` replaces some, or drops them when `undefined`. */
-const claimsFor = (sub: string, extra: Record<string, unknown> = {}): JWTPayload => ({ sub, ver: 0, iat: NOW(), exp: NOW() + 600, ...extra });
+const claimsFor = (sub: string, extra: Record<string, unknown> = {}): JWTPayload => ({ sub, ver: 0, sid, iat: NOW(), exp: NOW() + 600, ...extra });
 
 /** A token as an attacker (or a colleague with the secret) would forge it. */
 function sign(claims: JWTPayload, { alg = "HS256", secret = TEST_SECRET } = {}) {
@@ -27,17 +30,23 @@ async function expectRefused(url: string, token: string) {
 describe("tokens issued by /token", () => {
   let auth: RunningAuth;
   let alice: Awaited<ReturnType<typeof registerAndLogin>>;
+  let bobSid: string;
   beforeAll(async () => {
     auth = await startAuthService({ ACCESS_TOKEN_EXPIRE_MINUTES: "5" });
     alice = await registerAndLogin(auth.url, "alice");
+    sid = decodeJwt(alice.token).sid as string;
+    bobSid = decodeJwt((await registerAndLogin(auth.url, "bob")).token).sid as string;
   });
   afterAll(() => auth.stop());
 
-  test("carry sub (the user id as a string), iat, and exp = iat + ACCESS_TOKEN_EXPIRE_MINUTES", async () => {
+  test("carry sub (the user id as a string), sid, iat, and exp = iat + ACCESS_TOKEN_EXPIRE_MINUTES", async () => {
     const answer = await login(auth.url, "alice", "password-123");
     expect(answer.body.expires_in).toBe(300);
     const claims = decodeJwt(answer.body.access_token);
+    expect(Object.keys(claims).sort()).toEqual(["exp", "iat", "sid", "sub", "ver"]);
     expect(claims.sub).toBe(String(alice.user.id));
+    expect(claims.sid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(claims.sid).not.toBe(sid);
     expect(Math.abs(claims.iat! - NOW())).toBeLessThanOrEqual(5);
     expect(claims.exp).toBe(claims.iat! + 300);
     expect(decodeProtectedHeader(answer.body.access_token)).toEqual({ alg: "HS256", typ: "JWT" });
@@ -66,6 +75,10 @@ describe("tokens issued by /token", () => {
     ["a token without the version revocation needs", (sub) => sign(claimsFor(sub, { ver: undefined }))],
     ["a token from a version not issued yet", (sub) => sign(claimsFor(sub, { ver: 7 }))],
     ["a token without exp", (sub) => sign(claimsFor(sub, { exp: undefined }))],
+    ["a token without a session", (sub) => sign(claimsFor(sub, { sid: undefined }))],
+    ["a token of a session that does not exist", (sub) => sign(claimsFor(sub, { sid: crypto.randomUUID() }))],
+    ["a token naming another user's session", (sub) => sign(claimsFor(sub, { sid: bobSid }))],
+    ["a token whose session id is not a UUID", (sub) => sign(claimsFor(sub, { sid: "1' OR '1'='1" }))],
   ];
   for (const [name, forge] of forgeries) {
     test(`refuses ${name} with 401 and WWW-Authenticate: Bearer`, async () => {

@@ -7,7 +7,7 @@ import { bearerToken, secretKey, tokenVerifier } from "../common/tokens";
 import type { Sql } from "../db/connect";
 import type { AuthConfig } from "./config";
 import { REFUSALS } from "./refusals";
-import { findUserById, type UserWithSecrets } from "./users";
+import { type Caller, findCaller } from "./sessions";
 
 /** Issuing and checking this service's tokens; the transaction service shares only the check. */
 export function tokenService(sql: Sql, config: AuthConfig) {
@@ -17,8 +17,9 @@ export function tokenService(sql: Sql, config: AuthConfig) {
   const expiresInSeconds = config.ACCESS_TOKEN_EXPIRE_MINUTES * 60;
 
   return {
-    async issue(user: { id: bigint; token_version: number }) {
-      const accessToken = await new SignJWT({ ver: user.token_version })
+    /** An access token of the session, under the user's current token version. */
+    async issue(user: { id: bigint; token_version: number }, sessionId: string) {
+      const accessToken = await new SignJWT({ ver: user.token_version, sid: sessionId })
         .setProtectedHeader({ alg: config.ALGORITHM, typ: "JWT" })
         .setSubject(String(user.id))
         .setIssuedAt()
@@ -28,20 +29,21 @@ export function tokenService(sql: Sql, config: AuthConfig) {
     },
 
     /**
-     * Route middleware that puts the caller's user in `c.var.user`: signature and expiry first,
-     * then one lookup by primary key that also refuses a token issued before the last password
-     * change. It runs before body validation, so a request without a valid token is a 401
+     * Route middleware that puts the caller in `c.var.user`: signature and expiry first, then one
+     * read that refuses a token issued before the last password change or whose session has
+     * ended. It runs before body validation, so a request without a valid token is a 401
      * whatever its body, as in the original.
      */
     authenticate: guard(
-      createMiddleware<AuthenticatedEnv<UserWithSecrets>>(async (c, next) => {
+      createMiddleware<AuthenticatedEnv<Caller>>(async (c, next) => {
         const claims = await verify(bearerToken(c.req.header("authorization")));
-        const user = await findUserById(sql, claims.userId);
-        if (!user || user.token_version !== claims.version) {
-          throw refuse(REFUSALS.invalid_token, { reason: user ? "revoked" : "unknown_user" });
-        }
+        if (!claims.sessionId) throw refuse(REFUSALS.invalid_token, { reason: "no_session" });
+        const found = await findCaller(sql, claims.userId, claims.sessionId);
+        if (!found) throw refuse(REFUSALS.invalid_token, { reason: "unknown_user" });
+        if (found.user.token_version !== claims.version) throw refuse(REFUSALS.invalid_token, { reason: "revoked" });
+        if (!found.sessionLive) throw refuse(REFUSALS.invalid_token, { reason: "session_ended" });
         c.set("userId", claims.userId);
-        c.set("user", user);
+        c.set("user", { ...found.user, session_id: claims.sessionId });
         await next();
       }),
       [REFUSALS.not_authenticated, REFUSALS.invalid_token],

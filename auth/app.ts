@@ -7,16 +7,18 @@ import type { AuthDeps } from "./deps";
 import { loginRoutes } from "./login-routes";
 import { passwordRoutes } from "./password-routes";
 import { registerRoutes } from "./register-routes";
-import { passwordThrottle } from "./throttle";
+import { sessionRoutes } from "./session-routes";
+import { passwordThrottle, registrationThrottle } from "./throttle";
 import { verifyRoutes } from "./verify-routes";
 
 const DESCRIPTION = `Registers users and issues JWT bearer tokens (OAuth2 password flow).
 
 To try it: \`POST /register\`, then click **Authorize** and log in with the username and password.
-A password change revokes every token issued before it.`;
+Each login starts a session; \`POST /token\` with \`grant_type=refresh_token\` renews its tokens, \`POST /logout\`
+ends it. A password change revokes every token issued before it and ends every session.`;
 
 /** Builds the auth service from its dependencies, so that tests build one the same way. */
-export function createAuthApp(deps: Omit<AuthDeps, "tokens" | "throttle">): OpenAPIHono<AppEnv> {
+export function createAuthApp(deps: Omit<AuthDeps, "tokens" | "throttle" | "registrations">): OpenAPIHono<AppEnv> {
   const { sql, config, log } = deps;
   const app = createServiceApp({
     title: "Auth service",
@@ -27,14 +29,23 @@ export function createAuthApp(deps: Omit<AuthDeps, "tokens" | "throttle">): Open
       OAuth2PasswordBearer: { type: "oauth2", flows: { password: { tokenUrl: "/token", scopes: {} } } },
       BearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
     },
-    tags: [{ name: "auth", description: "Register, log in, change the password, and what the transaction service asks." }],
+    tags: [
+      { name: "auth", description: "Register, log in, change the password, and what the transaction service asks." },
+      { name: "sessions", description: "Log out, and see or end the sessions that logins started." },
+    ],
     corsOrigins: config.CORS_ORIGINS,
   });
-  const full: AuthDeps = { ...deps, tokens: tokenService(sql, config), throttle: passwordThrottle(sql, config) };
+  const full: AuthDeps = {
+    ...deps,
+    tokens: tokenService(sql, config),
+    throttle: passwordThrottle(sql, config),
+    registrations: registrationThrottle(sql, config),
+  };
   registerRoutes(app, full);
   loginRoutes(app, full);
   passwordRoutes(app, full);
   verifyRoutes(app, full);
   checkUserRoutes(app, full);
+  sessionRoutes(app, full);
   return app;
 }

@@ -32,9 +32,26 @@ describe("loadAuthConfig", () => {
       LOGIN_MAX_FAILURES_PER_ACCOUNT: 10,
       LOGIN_MAX_FAILURES_PER_ADDRESS: 200,
       LOGIN_FAILURE_WINDOW_MINUTES: 15,
+      REGISTRATION_MAX_PER_ADDRESS: 50,
+      REGISTRATION_WINDOW_MINUTES: 60,
+      REFRESH_TOKEN_EXPIRE_DAYS: 30,
+      SESSION_LIFETIME_DAYS: 90,
+      REFRESH_REUSE_GRACE_SECONDS: 10,
+      MAX_SESSIONS_PER_USER: 100,
+      PURGE_INTERVAL_SECONDS: 60,
+      TRUST_PROXY: 0,
       LOGS_DIR: "./logs",
       ENV: "prod",
     });
+  });
+
+  test("reads TRUST_PROXY as a number of proxies, and the earlier on/off words as one or none", () => {
+    const proxies = (value: string) => loadAuthConfig({ ...VALID, TRUST_PROXY: value }).TRUST_PROXY;
+    expect(["0", "1", "2", "true", "YES", "false", "no", ""].map(proxies)).toEqual([0, 1, 2, 1, 1, 0, 0, 0]);
+  });
+
+  test("allows REFRESH_REUSE_GRACE_SECONDS=0, which turns the grace window off", () => {
+    expect(loadAuthConfig({ ...VALID, REFRESH_REUSE_GRACE_SECONDS: "0" }).REFRESH_REUSE_GRACE_SECONDS).toBe(0);
   });
 
   test("accepts the original's postgresql+asyncpg:// URL", () => {
@@ -64,6 +81,11 @@ describe("loadAuthConfig", () => {
     ["a port above 65535", { AUTH_SERVICE_PORT: "70000" }, /AUTH_SERVICE_PORT/],
     ["LOGIN_MAX_FAILURES_PER_ACCOUNT=0", { LOGIN_MAX_FAILURES_PER_ACCOUNT: "0" }, /LOGIN_MAX_FAILURES_PER_ACCOUNT/],
     ["a fractional LOGIN_MAX_FAILURES_PER_ADDRESS", { LOGIN_MAX_FAILURES_PER_ADDRESS: "2.5" }, /LOGIN_MAX_FAILURES_PER_ADDRESS/],
+    ["a negative TRUST_PROXY", { TRUST_PROXY: "-1" }, /TRUST_PROXY/],
+    ["TRUST_PROXY=maybe", { TRUST_PROXY: "maybe" }, /TRUST_PROXY must be the number of proxies/],
+    ["REGISTRATION_MAX_PER_ADDRESS=0", { REGISTRATION_MAX_PER_ADDRESS: "0" }, /REGISTRATION_MAX_PER_ADDRESS/],
+    ["REFRESH_TOKEN_EXPIRE_DAYS=0", { REFRESH_TOKEN_EXPIRE_DAYS: "0" }, /REFRESH_TOKEN_EXPIRE_DAYS/],
+    ["a negative REFRESH_REUSE_GRACE_SECONDS", { REFRESH_REUSE_GRACE_SECONDS: "-1" }, /REFRESH_REUSE_GRACE_SECONDS/],
     ["an unknown ENV", { ENV: "staging" }, /ENV/],
     ["IS_DEBUG=maybe", { IS_DEBUG: "maybe" }, /IS_DEBUG/],
   ];

@@ -1,41 +1,58 @@
 import { z } from "zod";
-import {
-  databaseUrl,
-  flag,
-  integer,
-  parseConfig,
-  port,
-  previousSecretLongEnough,
-  previousSecretTooShort,
-  secretLongEnough,
-  secretTooShort,
-  sharedEnv,
-} from "../common/config";
+import { databaseUrl, integer, parseConfig, port, refuseKnownSecrets, sharedEnv } from "../common/config";
+
+/**
+ * How many reverse proxies stand in front of the service. The words of the earlier on/off
+ * setting still mean what they meant: `true`/`yes` one proxy, `false`/`no` none.
+ */
+const proxyCount = z
+  .string()
+  .default("0")
+  .transform((v) => ({ true: "1", yes: "1", false: "0", no: "0", "": "0" })[v.trim().toLowerCase()] ?? v)
+  .pipe(
+    z
+      .string()
+      .regex(/^[0-9]+$/, "must be the number of proxies in front of the service")
+      .transform(Number)
+      .pipe(z.number().max(16)),
+  );
 
 const schema = z
   .object({
     ...sharedEnv,
     AUTH_DATABASE_URL: databaseUrl,
     AUTH_SERVICE_PORT: port(8000),
+    /** Only to derive the default CORS origins: the transaction service's docs page calls /token. */
+    TRANS_SERVICE_PORT: port(8001),
     ACCESS_TOKEN_EXPIRE_MINUTES: integer(30),
+    REFRESH_TOKEN_EXPIRE_DAYS: integer(30),
+    SESSION_LIFETIME_DAYS: integer(90),
+    REFRESH_REUSE_GRACE_SECONDS: integer(10, 0),
+    MAX_SESSIONS_PER_USER: integer(100),
+    PURGE_INTERVAL_SECONDS: integer(60),
     LOGIN_MAX_FAILURES_PER_ACCOUNT: integer(10),
     LOGIN_MAX_FAILURES_PER_ADDRESS: integer(200),
     LOGIN_FAILURE_WINDOW_MINUTES: integer(15),
-    /** Behind a reverse proxy, the client address is the first X-Forwarded-For entry. */
-    TRUST_PROXY: flag,
+    REGISTRATION_MAX_PER_ADDRESS: integer(50),
+    REGISTRATION_WINDOW_MINUTES: integer(60),
+    TRUST_PROXY: proxyCount,
     /** Origins whose pages (the transaction service's Swagger UI) may call this service. */
     CORS_ORIGINS: z
       .string()
-      .default("http://localhost:8001,http://127.0.0.1:8001")
+      .optional()
       .transform((v) =>
         v
-          .split(",")
+          ?.split(",")
           .map((o) => o.trim())
           .filter(Boolean),
       ),
   })
-  .refine(secretLongEnough, secretTooShort)
-  .refine(previousSecretLongEnough, previousSecretTooShort);
+  .superRefine(refuseKnownSecrets("AUTH_DATABASE_URL"))
+  // Unset, the origins follow TRANS_SERVICE_PORT, so moving that port needs no second change.
+  .transform((c) => ({
+    ...c,
+    CORS_ORIGINS: c.CORS_ORIGINS ?? [`http://localhost:${c.TRANS_SERVICE_PORT}`, `http://127.0.0.1:${c.TRANS_SERVICE_PORT}`],
+  }));
 
 export type AuthConfig = z.infer<typeof schema>;
 

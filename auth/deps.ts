@@ -2,7 +2,7 @@ import type { Logger } from "../common/logger";
 import type { Sql } from "../db/connect";
 import type { TokenService } from "./access-tokens";
 import type { AuthConfig } from "./config";
-import type { PasswordThrottle } from "./throttle";
+import type { PasswordThrottle, RegistrationThrottle } from "./throttle";
 
 /** What every route of the auth service is built from; `app.ts` assembles it. */
 export interface AuthDeps {
@@ -11,4 +11,5 @@ export interface AuthDeps {
   log: Logger;
   tokens: TokenService;
   throttle: PasswordThrottle;
+  registrations: RegistrationThrottle;
 }

@@ -28,21 +28,29 @@ async function call(requestId: string, path: string, request: Call) {
 }
 
 beforeAll(async () => {
-  auth = await startAuthService();
+  // No grace: the second use of a spent refresh token is reuse at once.
+  auth = await startAuthService({ REFRESH_REUSE_GRACE_SECONDS: "0" });
   const registered = await call("req-register", "/register", { json: { username: "alice", email: "alice@example.com", password: PASSWORD } });
   userId = String(registered.body.id);
-  const first = (await call("req-login", "/token", { form: { username: "alice", password: PASSWORD } })).body.access_token as string;
+  const first = (await call("req-login", "/token", { form: { username: "alice", password: PASSWORD } })).body;
   await call("req-login-wrong", "/token", { form: { username: "alice", password: WRONG_PASSWORD } });
   await call("req-login-unknown", "/token", { form: { username: "nobody", password: WRONG_PASSWORD } });
-  await call("req-verify", "/verify", { token: first });
-  await call("req-check", "/check-user", { json: { username: "alice" }, token: first });
-  await call("req-change", "/change-password", { json: { old_password: PASSWORD, new_password: NEW_PASSWORD }, token: first });
-  await call("req-verify-revoked", "/verify", { token: first });
-  const second = (await call("req-login-new", "/token", { json: { username: "alice", password: NEW_PASSWORD } })).body.access_token as string;
-  await call("req-verify-new", "/verify", { token: second });
+  await call("req-verify", "/verify", { token: first.access_token });
+  await call("req-check", "/check-user", { json: { username: "alice" }, token: first.access_token });
+  const refreshed = (await call("req-refresh", "/token", { form: { grant_type: "refresh_token", refresh_token: first.refresh_token } })).body;
+  await call("req-reuse", "/token", { form: { grant_type: "refresh_token", refresh_token: first.refresh_token } });
+  const second = (await call("req-login-2", "/token", { form: { username: "alice", password: PASSWORD } })).body;
+  await call("req-change", "/change-password", { json: { old_password: PASSWORD, new_password: NEW_PASSWORD }, token: second.access_token });
+  await call("req-verify-revoked", "/verify", { token: second.access_token });
+  const third = (await call("req-login-new", "/token", { json: { username: "alice", password: NEW_PASSWORD } })).body;
+  await call("req-verify-new", "/verify", { token: third.access_token });
+  await call("req-logout", "/logout", { token: third.access_token });
 
   const [row] = await auth.db.sql<{ password_hash: string }[]>`SELECT password_hash FROM users WHERE username = 'alice'`;
-  secrets.push(first, second, first.split(".")[2]!, second.split(".")[2]!, row!.password_hash);
+  for (const tokens of [first, refreshed, second, third]) {
+    secrets.push(tokens.access_token, tokens.access_token.split(".")[2], tokens.refresh_token);
+  }
+  secrets.push(row!.password_hash);
   text = readFileSync(auth.logFile, "utf8");
   lines = (await logLines(auth.logFile)) as Line[];
 });
@@ -69,7 +77,7 @@ describe("the auth service's log", () => {
 
   test("names the user on request lines once the user is known", () => {
     const byId = (id: string) => lines.find((line) => line.event === "request" && line.request_id === id);
-    for (const id of ["req-register", "req-login", "req-verify", "req-check", "req-change", "req-verify-new"]) {
+    for (const id of ["req-register", "req-login", "req-verify", "req-check", "req-refresh", "req-change", "req-verify-new", "req-logout"]) {
       expect(byId(id)?.user_id).toBe(userId);
     }
     expect(byId("req-login-unknown")?.user_id).toBeUndefined();
@@ -80,14 +88,38 @@ describe("the auth service's log", () => {
     const events = lines
       .filter((line) => line.event !== "request" && line.level !== "debug")
       .map(({ event, request_id, user_id, reason }) => ({ event, request_id, user_id, reason }));
+    const event = (name: string, requestId: string, reason?: string) => ({ event: name, request_id: requestId, user_id: userId, reason });
     expect(events).toEqual([
-      { event: "user_registered", request_id: "req-register", user_id: userId, reason: undefined },
-      { event: "logged_in", request_id: "req-login", user_id: userId, reason: undefined },
-      { event: "login_failed", request_id: "req-login-wrong", user_id: userId, reason: "wrong_password" },
+      event("user_registered", "req-register"),
+      event("logged_in", "req-login"),
+      event("session_created", "req-login"),
+      event("login_failed", "req-login-wrong", "wrong_password"),
       { event: "login_failed", request_id: "req-login-unknown", user_id: undefined, reason: "unknown_user" },
-      { event: "password_changed", request_id: "req-change", user_id: userId, reason: undefined },
-      { event: "logged_in", request_id: "req-login-new", user_id: userId, reason: undefined },
+      event("token_refreshed", "req-refresh"),
+      event("refresh_token_reused", "req-reuse"),
+      event("session_ended", "req-reuse", "refresh_token_reused"),
+      event("logged_in", "req-login-2"),
+      event("session_created", "req-login-2"),
+      event("password_changed", "req-change"),
+      event("session_ended", "req-change", "password_changed"),
+      event("logged_in", "req-login-new"),
+      event("session_created", "req-login-new"),
+      event("logged_out", "req-logout"),
+      event("session_ended", "req-logout", "logout"),
     ]);
+  });
+
+  test("names the session on the session events, and how many sessions ended", () => {
+    const ended = lines.filter((line) => line.event === "session_ended").map(({ reason, sessions }) => ({ reason, sessions }));
+    expect(ended).toEqual([
+      { reason: "refresh_token_reused", sessions: 1 },
+      // The reuse already ended the first login's session, so the change ends only the second's.
+      { reason: "password_changed", sessions: 1 },
+      { reason: "logout", sessions: 1 },
+    ]);
+    for (const line of lines.filter((l) => ["session_created", "token_refreshed", "refresh_token_reused", "logged_out"].includes(l.event))) {
+      expect(String(line.session_id)).toMatch(/^[0-9a-f-]{36}$/);
+    }
   });
 
   test("holds no password, no token, no token signature and no password hash", () => {

@@ -3,10 +3,14 @@ import { refuse } from "../common/errors";
 import { bearerSecurity, jsonBody, jsonResponse } from "../common/openapi";
 import type { AppEnv } from "../common/request-context";
 import { declareRoute } from "../common/route";
+import { transaction } from "../db/connect";
 import type { TokenService } from "./access-tokens";
+import { clientAddress } from "./client-address";
 import type { AuthDeps } from "./deps";
 import { REFUSALS } from "./refusals";
 import { Password, UserOut } from "./schemas";
+import { logEnded } from "./session-grants";
+import { endSessions } from "./sessions";
 import { changePasswordHash, publicUser } from "./users";
 
 const ChangePasswordIn = z
@@ -18,42 +22,47 @@ const ChangePasswordIn = z
 
 const route = (tokens: TokenService) =>
   declareRoute({
-  method: "post",
-  path: "/change-password",
-  operationId: "changePassword",
-  tags: ["auth"],
-  summary: "Change the caller's password",
-  description:
-    "Checks the old password, sets the new one and revokes every token issued before, this one included: log in again. " +
-    "Wrong old passwords are throttled like failed logins.",
-  security: bearerSecurity,
-  middleware: tokens.authenticate,
-  request: { body: jsonBody(ChangePasswordIn, "The old and the new password.") },
-  responses: { 200: jsonResponse(UserOut, "The password was changed.") },
-  refusals: [REFUSALS.wrong_old_password, REFUSALS.too_many_attempts],
-});
+    method: "post",
+    path: "/change-password",
+    operationId: "changePassword",
+    tags: ["auth"],
+    summary: "Change the caller's password",
+    description:
+      "Checks the old password, sets the new one, revokes every token issued before (this one included) and ends every " +
+      "session: log in again. Wrong old passwords are throttled like failed logins.",
+    security: bearerSecurity,
+    middleware: tokens.authenticate,
+    request: { body: jsonBody(ChangePasswordIn, "The old and the new password.") },
+    responses: { 200: jsonResponse(UserOut, "The password was changed.") },
+    refusals: [REFUSALS.wrong_old_password, REFUSALS.too_many_attempts],
+  });
 
-export function passwordRoutes(app: OpenAPIHono<AppEnv>, { sql, log, tokens, throttle }: AuthDeps) {
+export function passwordRoutes(app: OpenAPIHono<AppEnv>, { sql, log, config, tokens, throttle }: AuthDeps) {
   app.openapi(route(tokens), async (c) => {
     const user = c.get("user");
     const { old_password, new_password } = c.req.valid("json");
-    const keys = throttle.keys(c, `user:${user.id}`);
-    const wait = await throttle.retryAfter(keys);
-    if (wait > 0) {
-      log.warn("password_change_throttled", { request_id: c.get("requestId"), user_id: String(user.id), retry_after_s: wait });
-      throw refuse(REFUSALS.too_many_attempts, { headers: { "Retry-After": String(wait) } });
+    const requestId = c.get("requestId");
+    const check = await throttle.reserve(`user:${user.id}`, clientAddress(c, config.TRUST_PROXY));
+    if ("retryAfter" in check) {
+      log.warn("password_change_throttled", { request_id: requestId, user_id: String(user.id), retry_after_s: check.retryAfter });
+      throw refuse(REFUSALS.too_many_attempts, { headers: { "Retry-After": String(check.retryAfter) } });
     }
     if (!(await Bun.password.verify(old_password, user.password_hash))) {
-      await throttle.failed(keys);
-      log.info("password_change_refused", { request_id: c.get("requestId"), user_id: String(user.id), reason: "wrong_password" });
+      await check.failed();
+      log.info("password_change_refused", { request_id: requestId, user_id: String(user.id), reason: "wrong_password" });
       throw refuse(REFUSALS.wrong_old_password);
     }
-    await throttle.succeeded(keys);
+    await check.succeeded();
     const passwordHash = await Bun.password.hash(new_password, "argon2id");
-    const changed = await changePasswordHash(sql, { id: user.id, tokenVersion: user.token_version, passwordHash });
+    // One transaction: the new version and the ended sessions are seen together or not at all.
+    const { changed, ended } = await transaction(sql, async (tx) => {
+      const changed = await changePasswordHash(tx, { id: user.id, tokenVersion: user.token_version, passwordHash });
+      return { changed, ended: changed ? await endSessions(tx, { userId: user.id, reason: "password_changed" }) : [] };
+    });
     // No row: another change with this same token won the race and revoked it.
     if (!changed) throw refuse(REFUSALS.invalid_token, { reason: "revoked" });
-    log.info("password_changed", { request_id: c.get("requestId"), user_id: String(user.id) });
+    log.info("password_changed", { request_id: requestId, user_id: String(user.id) });
+    logEnded(log, requestId, user.id, "password_changed", ended);
     return c.json(publicUser(changed), 200);
   });
 }

@@ -24,7 +24,7 @@ interface Row {
 }
 
 const PASSWORD = "password-123";
-const INVALID_CREDENTIALS = { detail: "Incorrect username or password", code: "invalid_credentials" };
+const INVALID_CREDENTIALS = { detail: "Incorrect username or password", code: "invalid_credentials", error: "invalid_grant" };
 
 let auth: RunningAuth;
 let ctx: Context;
@@ -47,8 +47,9 @@ function expectUser(body: Record<string, unknown>, username: string, email: stri
 }
 
 function expectToken(body: Record<string, unknown>) {
-  expect(Object.keys(body).sort()).toEqual(["access_token", "expires_in", "token_type"]);
+  expect(Object.keys(body).sort()).toEqual(["access_token", "expires_in", "refresh_token", "token_type"]);
   expect(body.access_token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+  expect(body.refresh_token).toMatch(/^[\w-]{64}$/);
   expect(body).toMatchObject({ token_type: "bearer", expires_in: 30 * 60 });
 }
 
@@ -97,8 +98,18 @@ const rows: Row[] = [
   row("/token", "refuses an unknown user with the same answer", tokenForm({ username: "nobody", password: PASSWORD }),
     refused(400, "invalid_credentials", ({ body }) => expect(body).toEqual(INVALID_CREDENTIALS))),
   row("/token", "refuses a login without a password", tokenForm({ username: "alice" }), invalid("password")),
-  row("/token", "refuses a grant_type other than password",
-    tokenForm({ grant_type: "client_credentials", username: "alice", password: PASSWORD }), invalid("grant_type")),
+  row("/token", "refuses a grant_type it does not support, with RFC 6749's error",
+    tokenForm({ grant_type: "client_credentials", username: "alice", password: PASSWORD }),
+    refused(400, "unsupported_grant_type", ({ body }) => expect(body.error).toBe("unsupported_grant_type"))),
+  row("/token", "refuses the refresh_token grant without a refresh_token", tokenForm({ grant_type: "refresh_token" }),
+    refused(400, "invalid_request", ({ body }) => expect(body.error).toBe("invalid_request"))),
+  row("/token", "refuses an unknown refresh token", tokenForm({ grant_type: "refresh_token", refresh_token: "x".repeat(64) }),
+    refused(400, "invalid_grant", ({ body }) => expect(body.error).toBe("invalid_grant"))),
+  row("/token", "refuses a form it cannot parse with 400 bad_request and RFC 6749's invalid_request",
+    () => ({ raw: "--x\r\nbroken", contentType: "multipart/form-data; boundary=x" }),
+    refused(400, "bad_request", ({ body }) => expect(body).toEqual({ detail: "Bad request", code: "bad_request", error: "invalid_request" }))),
+  row("/token", "refuses a refresh token that is not one of ours", () => ({ json: { grant_type: "refresh_token", refresh_token: "' OR 1=1 --" } }),
+    refused(400, "invalid_grant")),
 
   row("/change-password", "changes the password and answers the user", (c) => ({ json: CHANGE, token: c.carol.token }),
     ok(({ body }) => expectUser(body, "carol", "carol@example.com"))),

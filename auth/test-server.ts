@@ -1,4 +1,5 @@
 import { serveForTest, tempLogsDir, type ServedForTest } from "../common/testing";
+import { connect } from "../db/connect";
 import { testDatabase, type TestDatabase } from "../db/testing";
 import { createAuthApp } from "./app";
 import { loadAuthConfig, type AuthConfig } from "./config";
@@ -30,4 +31,15 @@ export async function registerAndLogin(authUrl: string, username: string, passwo
   if (login.status !== 200) throw new Error(`login ${username}: ${login.status} ${await login.text()}`);
   const { access_token } = (await login.json()) as { access_token: string };
   return { token: access_token, user: (await registered.json()) as { id: number; username: string } };
+}
+
+/**
+ * A second instance of the same service on the same database, with its own pool and log: what
+ * running several replicas behind a load balancer looks like.
+ */
+export function startSecondInstance(auth: RunningAuth): ServedForTest {
+  const config = { ...auth.config, LOGS_DIR: tempLogsDir("auth-second") };
+  const sql = connect(auth.db.url, { max: 10 });
+  const db = { url: auth.db.url, sql, drop: () => sql.end({ timeout: 5 }) };
+  return serveForTest({ name: "auth_service", db, config, createApp: createAuthApp });
 }

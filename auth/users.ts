@@ -38,6 +38,15 @@ export async function insertUser(
   }
 }
 
+/** Which of the two is already registered, username first, or undefined when neither is. */
+export async function takenField(sql: Sql, username: string, email: string): Promise<"username" | "email" | undefined> {
+  const [row] = await sql<{ username_taken: boolean; email_taken: boolean }[]>`
+    SELECT EXISTS (SELECT 1 FROM users WHERE lower(username) = lower(${username})) AS username_taken,
+           EXISTS (SELECT 1 FROM users WHERE email = ${email}) AS email_taken`;
+  if (row!.username_taken) return "username";
+  return row!.email_taken ? "email" : undefined;
+}
+
 /** Login accepts the username (any case) or the email; both are unique indexes. */
 export async function findUserForLogin(sql: Sql, identifier: string): Promise<UserWithSecrets | undefined> {
   const [row] = await sql<UserWithSecrets[]>`

@@ -14,7 +14,7 @@ const route = (tokens: TokenService) =>
   operationId: "verify",
   tags: ["auth"],
   summary: "Who does this token belong to?",
-  description: "Answers the token's user, or 401 if the token is invalid, expired or revoked by a password change.",
+  description: "Answers the token's user, or 401 if the token is invalid, expired, revoked by a password change, or of a session that has ended.",
   security: bearerSecurity,
   middleware: tokens.authenticate,
   responses: { 200: jsonResponse(UserOut, "The token is valid.") },

@@ -8,10 +8,16 @@ setDefaultTimeout(30_000);
 
 /** Every route of ../shared/CONTRACT.md, per service; the documents must list exactly these. */
 const CONTRACT = {
-  auth: ["get /health", "get /ready", "post /register", "post /token", "post /change-password", "post /verify", "post /check-user"],
+  auth: [
+    "get /health", "get /ready", "post /register", "post /token", "post /change-password", "post /verify", "post /check-user",
+    "post /logout", "get /sessions", "delete /sessions/{id}",
+  ],
   transaction: ["get /health", "get /ready", "post /transfer", "get /transactions", "get /account"],
 };
-const BEARER_ONLY = ["post /change-password", "post /verify", "post /check-user", "post /transfer", "get /transactions", "get /account"];
+const BEARER_ONLY = [
+  "post /change-password", "post /verify", "post /check-user", "post /logout", "get /sessions", "delete /sessions/{id}",
+  "post /transfer", "get /transactions", "get /account",
+];
 
 type Json = Record<string, any>;
 let auth: RunningAuth;
@@ -171,5 +177,27 @@ describe("the transfer route's documentation", () => {
     ]) {
       expect(codes).toContain(code);
     }
+  });
+});
+
+describe("the token route's documentation", () => {
+  test("documents the refresh_token grant, the refresh token answered, and RFC 6749's error in every 400", () => {
+    const operation = docs.auth.paths["/token"].post;
+    const form = operation.requestBody.content["application/x-www-form-urlencoded"].schema;
+    const resolve = (schema: Json) => (schema.$ref ? docs.auth.components.schemas[schema.$ref.split("/").pop()] : schema);
+    expect(Object.keys(resolve(form).properties)).toContain("refresh_token");
+    expect(Object.keys(resolve(operation.responses["200"].content["application/json"].schema).properties)).toContain("refresh_token");
+    const refused = operation.responses["400"].content["application/json"];
+    const schema = resolve(refused.schema);
+    const required = [schema, ...(schema.allOf ?? []).map(resolve)].flatMap((part: Json) => part.required ?? []);
+    expect(required).toEqual(expect.arrayContaining(["detail", "code", "error"]));
+    const examples = Object.values(refused.examples as Json).map((e) => [e.value.code, e.value.error]);
+    expect(examples.sort()).toEqual([
+      ["bad_request", "invalid_request"],
+      ["invalid_credentials", "invalid_grant"],
+      ["invalid_grant", "invalid_grant"],
+      ["invalid_request", "invalid_request"],
+      ["unsupported_grant_type", "unsupported_grant_type"],
+    ]);
   });
 });

@@ -28,7 +28,7 @@ export function errorHandler(log: Logger) {
     }
     if (error instanceof ApiError) {
       log.debug("refused", { request_id: requestId, status: error.status, code: error.code, reason: error.reason });
-      return c.json({ detail: error.detail, code: error.code }, error.status, error.headers);
+      return c.json({ detail: error.detail, code: error.code, ...error.fields }, error.status, error.headers);
     }
     if (isDatabaseUnavailable(error)) {
       log.warn("database_unavailable", { request_id: requestId, pg_code: errorCode(error) });

@@ -10,6 +10,8 @@ export class ApiError extends Error {
   readonly status: RefusalStatus;
   readonly code: string;
   readonly detail: string;
+  /** Fields a standard asks for beside `detail` and `code` (RFC 6749's `error` at /token). */
+  readonly fields: Record<string, string>;
 
   constructor(
     refusal: Refusal,
@@ -21,6 +23,7 @@ export class ApiError extends Error {
     this.status = refusal.status;
     this.code = refusal.code;
     this.detail = refusal.detail;
+    this.fields = refusal.fields ?? {};
   }
 }
 

@@ -35,6 +35,8 @@ export function runService<C extends SharedSettings>(service: {
   databaseUrl: (config: C) => string;
   port: (config: C) => number;
   createApp: (deps: { sql: Sql; config: C; log: Logger }) => { fetch: (request: Request, env: never) => Response | Promise<Response> };
+  /** Work the service does beside requests (a purge, say); answers how to stop it before the pool closes. */
+  background?: (deps: { sql: Sql; config: C; log: Logger }) => () => Promise<void>;
 }): void {
   let config: C;
   try {
@@ -55,7 +57,12 @@ export function runService<C extends SharedSettings>(service: {
   }
   const sql = connect(service.databaseUrl(config), { max: config.DB_POOL_MAX });
   const app = service.createApp({ sql, config, log });
-  const served = serve({ fetch: app.fetch as never, port: service.port(config), close: () => sql.end({ timeout: 10 }) });
+  const stopBackground = service.background?.({ sql, config, log });
+  const close = async () => {
+    await stopBackground?.();
+    await sql.end({ timeout: 10 });
+  };
+  const served = serve({ fetch: app.fetch as never, port: service.port(config), close });
   exitOnSignals(served, log);
   log.info("started", { service: service.name, port: served.port, docs: `http://localhost:${served.port}/docs` });
   log.debug("configuration", redacted(config));

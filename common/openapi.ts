@@ -1,6 +1,6 @@
 import type { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Refusal } from "./refusals";
-import { errorSchema, ValidationErrorSchema } from "./schemas";
+import { errorSchema, type ExtraField, ValidationErrorSchema } from "./schemas";
 
 /** Either scheme will do: Swagger UI's Authorize logs in with the first, scripts paste a token into the second. */
 export const bearerSecurity: Record<string, string[]>[] = [{ OAuth2PasswordBearer: [] }, { BearerAuth: [] }];
@@ -32,6 +32,16 @@ function headersOf(refusals: Refusal[]): Record<string, HeaderObject> {
   return headers;
 }
 
+/** Each extra body field of a status's refusals, with every value it takes there. */
+function fieldsOf(refusals: Refusal[]): Record<string, ExtraField> {
+  const fields: Record<string, ExtraField> = {};
+  for (const [name, value] of refusals.flatMap((r) => Object.entries(r.fields ?? {}))) {
+    const field = (fields[name] ??= { values: [value], required: refusals.every((r) => r.fields?.[name] !== undefined) });
+    if (!field.values.includes(value)) field.values.push(value);
+  }
+  return fields;
+}
+
 /**
  * The documented error responses of a route, one per status, from the catalogue entries it can
  * produce: each response lists its codes in its schema, its description and its examples. With
@@ -51,11 +61,11 @@ export function refusalResponses(refusals: readonly Refusal[], validation: boole
     const codes = [...(withValidation ? ["validation_error"] : []), ...group.map((r) => r.code)];
     const description = [...(withValidation ? [VALIDATION.description] : []), ...new Set(group.map((r) => r.when))].join(" ");
     const [first, ...rest] = group.map((r) => r.code);
-    const plain = first === undefined ? undefined : errorSchema([first, ...rest]);
+    const plain = first === undefined ? undefined : errorSchema([first, ...rest], fieldsOf(group));
     const schema = withValidation ? (plain ? ValidationErrorSchema.or(plain) : ValidationErrorSchema) : plain!;
     const examples = Object.fromEntries([
       ...(withValidation ? [["validation_error", { value: VALIDATION.example }]] : []),
-      ...group.map((r) => [r.code, { value: { detail: r.detail, code: r.code } }]),
+      ...group.map((r) => [r.code, { value: { detail: r.detail, code: r.code, ...r.fields } }]),
     ]);
     const headers = headersOf(group);
     responses[status] = {

@@ -23,6 +23,8 @@ export interface Refusal {
   /** When a client gets it: one sentence for the documentation. */
   when: string;
   headers?: Record<string, RefusalHeader>;
+  /** Fields of the body beside `detail` and `code` that a standard asks for (RFC 6749's `error`). */
+  fields?: Record<string, string>;
 }
 
 /** Keeps each entry's key in its type, so that a misspelt `REFUSALS.x` fails to compile. */

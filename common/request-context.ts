@@ -13,6 +13,7 @@ export type AppEnv = { Variables: AppVariables };
 export type AuthenticatedEnv<User> = { Variables: AppVariables & { user: User } };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const PROBES = new Set(["/health", "/ready"]);
 
 /**
  * Gives each request an id (the caller's, if it is a sane one) that the response echoes and
@@ -26,7 +27,10 @@ export function requestContext(log: Logger) {
     c.set("requestId", requestId);
     await next();
     c.header("X-Request-Id", requestId);
-    log.info("request", {
+    // A container healthcheck asks every few seconds; its answers would bury the real traffic,
+    // so a probe that succeeds is a debug line. A failing probe is logged like any request.
+    const quiet = PROBES.has(c.req.path) && c.res.status < 300;
+    (quiet ? log.debug : log.info).call(log, "request", {
       request_id: requestId,
       method: c.req.method,
       path: c.req.path,

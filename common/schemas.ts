@@ -16,11 +16,28 @@ export const ValidationErrorSchema = z
   })
   .openapi("ValidationError");
 
-/** Every other error: a sentence and one of the codes the response lists. */
-export const errorSchema = (codes: [string, ...string[]]) =>
+/** A body field beside `detail` and `code`, the values it takes, and whether every refusal sends it. */
+export interface ExtraField {
+  values: [string, ...string[]];
+  required: boolean;
+}
+
+const FIELD_DESCRIPTIONS: Record<string, string> = { error: "RFC 6749's error code, for OAuth2 clients." };
+
+/**
+ * Every other error: a sentence and one of the codes the response lists, plus any field a
+ * standard adds (RFC 6749's `error` at /token).
+ */
+export const errorSchema = (codes: [string, ...string[]], fields: Record<string, ExtraField> = {}) =>
   z.object({
     detail: z.string().openapi({ description: "A sentence for humans." }),
     code: z.enum(codes).openapi({ description: "Stable, machine-readable snake_case code." }),
+    ...Object.fromEntries(
+      Object.entries(fields).map(([name, { values, required }]) => {
+        const field = z.enum(values).openapi({ description: FIELD_DESCRIPTIONS[name] ?? name });
+        return [name, required ? field : field.optional()];
+      }),
+    ),
   });
 
 /**

@@ -6,8 +6,8 @@ import { tokenVerifier } from "./tokens";
 const SECRET = "unit-test-secret-of-at-least-32-bytes!";
 const now = () => Math.floor(Date.now() / 1000);
 
-function sign(claims: { sub?: string; ver?: number; exp: number }, secret = SECRET) {
-  const jwt = new SignJWT({ ver: claims.ver ?? 0 }).setProtectedHeader({ alg: "HS256" }).setIssuedAt().setExpirationTime(claims.exp);
+function sign(claims: { sub?: string; ver?: number; sid?: unknown; exp: number }, secret = SECRET) {
+  const jwt = new SignJWT({ ver: claims.ver ?? 0, sid: claims.sid }).setProtectedHeader({ alg: "HS256" }).setIssuedAt().setExpirationTime(claims.exp);
   if (claims.sub) jwt.setSubject(claims.sub);
   return jwt.sign(new TextEncoder().encode(secret));
 }
@@ -45,5 +45,14 @@ describe("tokenVerifier", () => {
     const verify = tokenVerifier(SECRET, "HS256");
     expect(await refusal(verify(await sign({ sub: "alice", exp: now() + 60 })))).toBe(401);
     expect(await refusal(verify(await sign({ exp: now() + 60 })))).toBe(401);
+  });
+
+  test("answers the session id of a token that has one, and refuses a session id that is not a UUID", async () => {
+    const verify = tokenVerifier(SECRET, "HS256");
+    const sid = crypto.randomUUID();
+    expect(await verify(await sign({ sub: "7", sid, exp: now() + 60 }))).toEqual({ userId: "7", version: 0, sessionId: sid });
+    for (const bad of ["session-1", 42, sid.toUpperCase(), `${sid}'--`]) {
+      expect(await refusal(verify(await sign({ sub: "7", sid: bad, exp: now() + 60 })))).toBe(401);
+    }
   });
 });

@@ -6,6 +6,8 @@ export interface TokenClaims {
   userId: string;
   /** The user's token version when the token was issued; a password change bumps it. */
   version: number;
+  /** The session the token belongs to (`sid`); logging out of it revokes the token. */
+  sessionId?: string;
 }
 
 /**
@@ -27,6 +29,9 @@ export function bearerToken(header: string | undefined): string {
 
 /** User ids are PostgreSQL `bigint`s; a larger `sub` would fail in the database, not as a 401. */
 const MAX_USER_ID = 2n ** 63n - 1n;
+
+/** Session ids are UUIDs; anything else would fail in the database, not as a 401. */
+export const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** How many verified tokens a process remembers; each entry is a token string and two numbers. */
 const VERIFIED_CACHE_SIZE = 10_000;
@@ -59,7 +64,7 @@ export function tokenVerifier(secret: string, algorithm: string, previousSecret?
   return async (token: string): Promise<TokenClaims> => {
     const known = verified.get(token);
     if (known) {
-      if (known.expiresAt > Date.now() / 1000) return { userId: known.userId, version: known.version };
+      if (known.expiresAt > Date.now() / 1000) return { userId: known.userId, version: known.version, sessionId: known.sessionId };
       verified.delete(token);
       throw refuse(SHARED_REFUSALS.invalid_token, { reason: "ERR_JWT_EXPIRED" });
     }
@@ -70,12 +75,14 @@ export function tokenVerifier(secret: string, algorithm: string, previousSecret?
       // jose's codes (ERR_JWT_EXPIRED, ERR_JWS_SIGNATURE_VERIFICATION_FAILED, …) say why.
       throw refuse(SHARED_REFUSALS.invalid_token, { reason: (error as { code?: string }).code ?? "unreadable_token" });
     }
-    const { sub, ver, exp } = payload;
+    const { sub, ver, exp, sid } = payload;
     const validSub = typeof sub === "string" && /^[1-9][0-9]{0,18}$/.test(sub) && BigInt(sub) <= MAX_USER_ID;
-    if (!validSub || !Number.isSafeInteger(ver)) throw refuse(SHARED_REFUSALS.invalid_token, { reason: "bad_claims" });
+    const validSid = sid === undefined || (typeof sid === "string" && SESSION_ID.test(sid));
+    if (!validSub || !Number.isSafeInteger(ver) || !validSid) throw refuse(SHARED_REFUSALS.invalid_token, { reason: "bad_claims" });
+    const claims = { userId: sub, version: ver as number, sessionId: sid as string | undefined };
     // A Map iterates in insertion order, so the first key is the oldest entry.
     if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
-    verified.set(token, { userId: sub, version: ver as number, expiresAt: exp! });
-    return { userId: sub, version: ver as number };
+    verified.set(token, { ...claims, expiresAt: exp! });
+    return claims;
   };
 }

@@ -40,6 +40,15 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
   }) as unknown as Sql;
 }
 
+/**
+ * Runs `work` in one transaction. postgres.js types a transaction's `sql` apart from a pool's,
+ * though it runs the same queries; handing it over as `Sql` lets the small query functions that
+ * take `sql` first run inside a transaction or outside one alike.
+ */
+export function transaction<T>(sql: Sql, work: (tx: Sql) => Promise<T>): Promise<T> {
+  return sql.begin((tx) => work(tx as unknown as Sql)) as Promise<T>;
+}
+
 /** The same server, another database: tests and `bun run dev` create one database per service. */
 export function withDatabase(serverUrl: string, database: string): string {
   const url = new URL(normalizeDatabaseUrl(serverUrl));

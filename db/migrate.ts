@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, isDatabaseUrl, normalizeDatabaseUrl, type Sql } from "./connect";
+import { grantServiceRole } from "./service-role";
 
 /**
  * The key of the session advisory lock that serialises runners. PostgreSQL scopes advisory locks
@@ -104,6 +105,8 @@ export async function migrate(sql: Sql, dir: string, log: (line: string) => void
 }
 
 const SERVICES: Record<string, string> = { auth: "AUTH_DATABASE_URL", transaction: "TRANS_DATABASE_URL" };
+/** The login role the service connects as, when it is not the owner (docker-compose.yml sets it). */
+const ROLES: Record<string, string> = { auth: "AUTH_DB_SERVICE_USER", transaction: "TRANS_DB_SERVICE_USER" };
 
 /** Exit codes: 0 applied or up to date, 1 the migration failed, 2 the command was called wrongly. */
 async function main(args: string[]): Promise<number> {
@@ -115,6 +118,10 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   const url = process.env[envName];
+  // Both or nothing: a `.env` copied from `.env_example` names the role but leaves its password
+  // to docker compose, and a run by hand then migrates as before, with no role.
+  const role = process.env[ROLES[service]!],
+    rolePassword = process.env[ROLES[service]!.replace(/_USER$/, "_PASSWORD")];
   if (!url) {
     console.error(`migrate ${service}: ${envName} is not set`);
     return 2;
@@ -131,11 +138,16 @@ async function main(args: string[]): Promise<number> {
   const sql = connect(url, { max: 2, onnotice: () => {} });
   try {
     await migrate(sql, `${import.meta.dir}/../${service}/migrations`, log);
+    if (role && rolePassword) {
+      await grantServiceRole(sql, role, rolePassword);
+      log(`role ${role} may read and write the tables and run the functions, nothing more`);
+    }
     return 0;
   } catch (err) {
-    // Driver errors do not normally quote the password, but a leak here would land in CI logs.
-    const message = err instanceof Error ? err.message : String(err);
-    console.error(`migrate ${service}: ${password ? message.replaceAll(password, "***") : message}`);
+    // Driver errors do not normally quote a password, but a leak here would land in CI logs.
+    let message = err instanceof Error ? err.message : String(err);
+    for (const secret of [password, rolePassword]) if (secret) message = message.replaceAll(secret, "***");
+    console.error(`migrate ${service}: ${message}`);
     return 1;
   } finally {
     await sql.end({ timeout: 5 });

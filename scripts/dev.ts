@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { EXAMPLE_SECRETS } from "../common/config";
 import { healthy, until } from "./processes";
 import { ensureDatabase, normalizeDatabaseUrl, withDatabase } from "../db/connect";
 import { startEmbedded, type EmbeddedServer } from "../db/embedded";
@@ -81,9 +82,14 @@ async function checkLeftovers(): Promise<void> {
   const recorded = (await Bun.file(pidFile).exists()) ? await Bun.file(pidFile).text() : "";
   const left = recorded.split(/\s+/).map(Number).filter(ours);
   if (left.length > 0) {
-    throw new Error(`processes of an earlier \`bun run dev\` on ${dataDir} still run (pids ${left.join(" ")}); stop them with "kill ${left.join(" ")}" and retry`);
+    throw new Error(
+      `processes of an earlier \`bun run dev\` on ${dataDir} still run (pids ${left.join(" ")}); stop them with "kill ${left.join(" ")}" and retry`,
+    );
   }
-  for (const [name, port] of [["AUTH_SERVICE_PORT", authPort], ["TRANS_SERVICE_PORT", transPort]] as const) {
+  for (const [name, port] of [
+    ["AUTH_SERVICE_PORT", authPort],
+    ["TRANS_SERVICE_PORT", transPort],
+  ] as const) {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name} must be a port number, not "${env[name]}"`);
     try {
       Bun.listen({ hostname: "0.0.0.0", port, socket: { data() {} } }).stop(true);
@@ -125,7 +131,8 @@ async function main(): Promise<void> {
   const childEnv = {
     ...env,
     ENV: env.ENV || "dev",
-    SECRET_KEY: env.SECRET_KEY || (await secretKey()),
+    // A `.env` copied from an older `.env_example` may still hold its example key: never use it.
+    SECRET_KEY: (env.SECRET_KEY && !EXAMPLE_SECRETS.has(env.SECRET_KEY) ? env.SECRET_KEY : "") || (await secretKey()),
     AUTH_DATABASE_URL: authDb,
     TRANS_DATABASE_URL: transDb,
     AUTH_SERVICE_PORT: String(authPort),

@@ -1,11 +1,18 @@
-import { refuse } from "../common/errors";
+import { z } from "zod";
+import { type ApiError, refuse } from "../common/errors";
 import type { Logger } from "../common/logger";
 import { REFUSALS } from "./refusals";
 
-export interface AuthUser {
-  id: number;
-  username: string;
-}
+/**
+ * What this service needs of the auth service's /verify and /check-user replies, parsed rather
+ * than cast: an id that is a positive safe integer (it becomes a bigint key) and a username of
+ * the auth service's own rules (it is stored with the account). Other fields may come and go.
+ */
+const AuthUserReply = z.object({
+  id: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  username: z.string().regex(/^[A-Za-z0-9_.-]{3,50}$/),
+});
+export type AuthUser = z.infer<typeof AuthUserReply>;
 
 const unavailable = () => refuse(REFUSALS.auth_unavailable);
 
@@ -35,13 +42,29 @@ export function authClient(options: { baseUrl: string; timeoutMs: number; log: L
     }
   }
 
-  async function json<T>(response: Response, requestId: string): Promise<T> {
+  /** A reply the contract does not allow: logged (never its values, which may be a user's data), then 503. */
+  function unexpected(path: string, requestId: string, error: string, fields?: string[]): ApiError {
+    options.log.warn("auth_unavailable", { request_id: requestId, path, error, fields });
+    return unavailable();
+  }
+
+  /** The reply's user, or 503: a 200 this service cannot read means the auth service is not well. */
+  async function user(response: Response, path: string, requestId: string): Promise<AuthUser> {
+    if (response.status !== 200) throw unexpected(path, requestId, `unexpected status ${response.status}`);
+    let body: unknown;
     try {
-      return (await response.json()) as T;
+      body = await response.json();
     } catch (error) {
-      options.log.warn("auth_unavailable", { request_id: requestId, error: (error as Error).message });
-      throw unavailable();
+      throw unexpected(path, requestId, `unreadable reply: ${(error as Error).message}`);
     }
+    const parsed = AuthUserReply.safeParse(body);
+    if (parsed.success) return { id: parsed.data.id, username: parsed.data.username };
+    throw unexpected(
+      path,
+      requestId,
+      "unexpected reply",
+      parsed.error.issues.map((issue) => issue.path.join(".") || "(body)"),
+    );
   }
 
   return {
@@ -49,8 +72,7 @@ export function authClient(options: { baseUrl: string; timeoutMs: number; log: L
     async verify(token: string, requestId: string): Promise<AuthUser> {
       const response = await call("/verify", token, requestId);
       if (response.status === 401) throw refuse(REFUSALS.invalid_token, { reason: "auth_service_refused" });
-      if (response.status !== 200) throw unavailable();
-      return json<AuthUser>(response, requestId);
+      return user(response, "/verify", requestId);
     },
 
     /** The registered user of that name (any case), or undefined. */
@@ -58,8 +80,7 @@ export function authClient(options: { baseUrl: string; timeoutMs: number; log: L
       const response = await call("/check-user", token, requestId, { username });
       if (response.status === 401) throw refuse(REFUSALS.invalid_token, { reason: "auth_service_refused" });
       if (response.status === 404 || response.status === 422) return undefined;
-      if (response.status !== 200) throw unavailable();
-      return json<AuthUser>(response, requestId);
+      return user(response, "/check-user", requestId);
     },
   };
 }

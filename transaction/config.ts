@@ -1,15 +1,5 @@
 import { z } from "zod";
-import {
-  databaseUrl,
-  integer,
-  parseConfig,
-  port,
-  previousSecretLongEnough,
-  previousSecretTooShort,
-  secretLongEnough,
-  secretTooShort,
-  sharedEnv,
-} from "../common/config";
+import { databaseUrl, integer, parseConfig, port, refuseKnownSecrets, sharedEnv } from "../common/config";
 import { decimalToMinor } from "./money";
 
 const schema = z
@@ -17,10 +7,9 @@ const schema = z
     ...sharedEnv,
     TRANS_DATABASE_URL: databaseUrl,
     TRANS_SERVICE_PORT: port(8001),
-    AUTH_SERVICE_URL: z
-      .url({ protocol: /^https?$/ })
-      .default("http://localhost:8000")
-      .transform((u) => u.replace(/\/+$/, "")),
+    /** Only to derive the defaults of AUTH_SERVICE_URL and DOCS_TOKEN_URL. */
+    AUTH_SERVICE_PORT: port(8000),
+    AUTH_SERVICE_URL: z.url({ protocol: /^https?$/ }).optional(),
     AUTH_TIMEOUT_MS: integer(2000, 50),
     DEFAULT_BALANCE: z
       .string()
@@ -28,10 +17,15 @@ const schema = z
       .transform((v, ctx) => decimalToMinor(v) ?? (ctx.addIssue({ code: "custom", message: "must be a decimal such as 1000.00" }), z.NEVER)),
     TRANSACTIONS_DEFAULT_LIMIT: z.coerce.number().int().min(1).max(1000).default(1000),
     /** The auth service's /token as the user's browser reaches it, for Swagger UI's Authorize. */
-    DOCS_TOKEN_URL: z.url().default("http://localhost:8000/token"),
+    DOCS_TOKEN_URL: z.url().optional(),
   })
-  .refine(secretLongEnough, secretTooShort)
-  .refine(previousSecretLongEnough, previousSecretTooShort);
+  .superRefine(refuseKnownSecrets("TRANS_DATABASE_URL"))
+  // Unset, both follow AUTH_SERVICE_PORT, so moving that port needs no second change.
+  .transform((c) => ({
+    ...c,
+    AUTH_SERVICE_URL: (c.AUTH_SERVICE_URL ?? `http://localhost:${c.AUTH_SERVICE_PORT}`).replace(/\/+$/, ""),
+    DOCS_TOKEN_URL: c.DOCS_TOKEN_URL ?? `http://localhost:${c.AUTH_SERVICE_PORT}/token`,
+  }));
 
 export type TransactionConfig = z.infer<typeof schema>;
 
