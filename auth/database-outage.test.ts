@@ -32,9 +32,9 @@ afterAll(async () => {
 });
 
 test("every auth route that reads or writes users answers 503 database_unavailable within seconds, and logs it", async () => {
-  // Well signed, so that it passes the local check and only the database lookup can fail.
+  // Well signed and of a session, so that it passes the local check and only the database lookup can fail.
   const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ ver: 0 })
+  const token = await new SignJWT({ ver: 0, sid: crypto.randomUUID() })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject("1")
     .setIssuedAt(now)

@@ -94,12 +94,17 @@ const badNames: [string, string][] = [
 /** OAuth2's optional fields of /token: leaving one out is no malformation. */
 const OPTIONAL = new Set(["grant_type", "scope"]);
 
-/** Each field of `base` made wrong in each way (but for values that the field accepts), each a 422. */
+/** RFC 6749's answer for a grant_type string (of a sane length) that names no grant the service offers. */
+const UNSUPPORTED_GRANT = (field: string, value: unknown) =>
+  field === "grant_type" && typeof value === "string" && value.length <= 64 ? ([400, "unsupported_grant_type"] as const) : INVALID;
+
+/** Each field of `base` made wrong in each way (but for values that the field accepts), each a 422 (a grant_type string, RFC 6749's 400). */
 function fieldCases(base: Record<string, unknown>, accepted: (field: string, value: unknown) => boolean = () => false): Case[] {
   const cases: Case[] = [];
   const text = JSON.stringify(base);
   for (const field of Object.keys(base)) {
-    for (const [name, value] of badValues) if (!accepted(field, value)) cases.push([`${field} as ${name}`, { json: { ...base, [field]: value } }, ...INVALID]);
+    for (const [name, value] of badValues)
+      if (!accepted(field, value)) cases.push([`${field} as ${name}`, { json: { ...base, [field]: value } }, ...UNSUPPORTED_GRANT(field, value)]);
     cases.push([`${field} repeated with null last`, raw(`${text.slice(0, -1)}, "${field}": null}`), ...INVALID]);
     if (OPTIONAL.has(field)) continue;
     cases.push([`${field} missing`, { json: { ...base, [field]: undefined } }, ...INVALID]);
@@ -129,7 +134,13 @@ const formCases: Case[] = [
   ["a form without the password", raw("username=victim", FORM_TYPE), ...INVALID],
   ["a form with a NUL in the username", raw("username=vic%00tim&password=password-123", FORM_TYPE), ...INVALID],
   ["a form with the fields under __proto__", raw("__proto__[username]=victim&__proto__[password]=password-123", FORM_TYPE), ...INVALID],
-  ["a form with grant_type client_credentials", raw("username=victim&password=password-123&grant_type=client_credentials", FORM_TYPE), ...INVALID],
+  // RFC 6749: a grant type the service does not offer is a 400 of its own.
+  [
+    "a form with grant_type client_credentials",
+    raw("username=victim&password=password-123&grant_type=client_credentials", FORM_TYPE),
+    400,
+    "unsupported_grant_type",
+  ],
   ["a form sent as text/plain", raw("username=victim&password=password-123", "text/plain"), ...TYPE],
   // Multipart is read as a form, and a file is no username.
   [

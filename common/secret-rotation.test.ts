@@ -88,7 +88,7 @@ describe("during a rotation (SECRET_KEY new, SECRET_KEY_PREVIOUS old)", () => {
     const trans = start("transaction", { SECRET_KEY: NEW, SECRET_KEY_PREVIOUS: OLD, AUTH_SERVICE_URL: during });
     expect(await account(trans, oldToken)).toBe(200);
     expect(await account(trans, await login(during))).toBe(200);
-    const foreign = await new SignJWT({ ver: 0 })
+    const foreign = await new SignJWT({ ver: 0, sid: crypto.randomUUID() })
       .setProtectedHeader({ alg: "HS256" })
       .setSubject(userId)
       .setIssuedAt()
@@ -100,7 +100,7 @@ describe("during a rotation (SECRET_KEY new, SECRET_KEY_PREVIOUS old)", () => {
 
   test("an expired token of the old secret is refused", async () => {
     const now = Math.floor(Date.now() / 1000);
-    const expired = await new SignJWT({ ver: 0 })
+    const expired = await new SignJWT({ ver: 0, sid: crypto.randomUUID() })
       .setProtectedHeader({ alg: "HS256" })
       .setSubject(userId)
       .setIssuedAt(now - 120)
