@@ -11,6 +11,8 @@ export class Violation extends Error {
 }
 
 export interface Session {
+  /** Its id, once GET /sessions has shown it as the current one. */
+  id?: string;
   /** Every access token issued in this session (refreshes add one each). */
   accessTokens: string[];
   refreshToken?: string;
@@ -29,6 +31,8 @@ export interface ChaosUser {
   /** Tokens the service must refuse from now on; probed now and then. */
   revokedTokens: string[];
   revokedRefreshTokens: string[];
+  /** Ids of sessions that ended: GET /sessions must never list them again. */
+  endedSessionIds: string[];
   /** The newest transfers this user sent with a key, for replays and key reuse. */
   keyed: TransferRequest[];
   /** The worker that acts as this user; only it sends this user's tokens, one request at a time. */

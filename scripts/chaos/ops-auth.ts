@@ -16,6 +16,7 @@ export async function register(ctx: Ctx, owner: number): Promise<void> {
       sessions: [],
       revokedTokens: [],
       revokedRefreshTokens: [],
+      endedSessionIds: [],
       keyed: [],
       owner,
     };
@@ -29,7 +30,7 @@ export async function register(ctx: Ctx, owner: number): Promise<void> {
 }
 
 /** Remembers the tokens of an answer, for the scan of the logs. */
-function keep(ctx: Ctx, body: { access_token?: string; refresh_token?: string }): void {
+export function keep(ctx: Ctx, body: { access_token?: string; refresh_token?: string }): void {
   for (const secret of [body.access_token, body.refresh_token]) if (secret) ctx.model.secrets.add(secret);
 }
 
@@ -60,7 +61,8 @@ export async function tokenOf(ctx: Ctx, user: ChaosUser): Promise<string | undef
   return session && latestToken(session);
 }
 
-function endSessions(ctx: Ctx, user: ChaosUser, ended: Session[], why: string): void {
+/** Records that these sessions ended when the call that ended them returned: their tokens must be refused from now on. */
+export function endSessions(ctx: Ctx, user: ChaosUser, ended: Session[], why: string): void {
   for (const session of ended) {
     for (const token of session.accessTokens) {
       ctx.rec.revoke(token, why);
@@ -71,34 +73,8 @@ function endSessions(ctx: Ctx, user: ChaosUser, ended: Session[], why: string): 
       pushBounded(user.revokedRefreshTokens, session.refreshToken);
     }
   }
+  for (const session of ended) if (session.id) pushBounded(user.endedSessionIds, session.id);
   user.sessions = user.sessions.filter((s) => !ended.includes(s));
-}
-
-export async function refresh(ctx: Ctx, user: ChaosUser): Promise<void> {
-  const session = user.sessions.find((s) => s.refreshToken && !s.uncertain);
-  if (!session) return void (await login(ctx, user));
-  const form = { grant_type: "refresh_token", refresh_token: session.refreshToken! };
-  const answer = await toAuth(ctx, "refresh", { path: "/token", form, refreshToken: session.refreshToken });
-  if (answer.status === 200) {
-    session.accessTokens.push(answer.body.access_token);
-    session.refreshToken = answer.body.refresh_token;
-    keep(ctx, answer.body);
-  } else if (unknownOutcome(answer)) {
-    session.uncertain = true;
-  } else if (answer.status === 400) {
-    throw new Violation("a live session refreshes", `${user.name}'s current refresh token was refused: ${JSON.stringify(answer.body)}`);
-  }
-}
-
-export async function logout(ctx: Ctx, user: ChaosUser): Promise<void> {
-  const session = liveSession(ctx, user);
-  if (!session) return void (await login(ctx, user));
-  const scope = ctx.rng.weighted({ local: 8, global: 1, others: 1 });
-  const answer = await toAuth(ctx, "logout", { method: "POST", path: `/logout?scope=${scope}`, token: latestToken(session) });
-  const ended = scope === "local" ? [session] : scope === "global" ? [...user.sessions] : user.sessions.filter((s) => s !== session);
-  if (answer.status === 204) endSessions(ctx, user, ended, `logout (scope ${scope}) of ${user.name}`);
-  // Unanswered, the sessions may or may not have ended: they are not used, and not asserted on.
-  else if (unknownOutcome(answer)) user.sessions = user.sessions.filter((s) => !ended.includes(s));
 }
 
 export async function changePassword(ctx: Ctx, user: ChaosUser): Promise<void> {

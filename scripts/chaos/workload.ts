@@ -1,6 +1,7 @@
 import type { Ctx } from "./context";
 import type { ChaosUser } from "./model";
-import { changePassword, login, logout, probeRevoked, refresh, register } from "./ops-auth";
+import { changePassword, login, probeRevoked, register } from "./ops-auth";
+import { deleteSession, listSessions, logout, refresh } from "./ops-sessions";
 import { account, history, replay, retryUnknown, reuseKey, transfer } from "./ops-money";
 
 /**
@@ -46,11 +47,13 @@ const WEIGHTS = {
   login: 3,
   refresh: 3,
   logout: 2,
+  listSessions: 2,
+  deleteSession: 1,
   changePassword: 2,
   probeRevoked: 3,
 };
 type Op = keyof typeof WEIGHTS;
-const SESSION_OPS: Op[] = ["refresh", "logout"];
+const SESSION_OPS: Op[] = ["refresh", "logout", "listSessions", "deleteSession"];
 const USERS_PER_WORKER = 6;
 /** Registration goes on all run long, up to this many users a worker, so that each check stays short. */
 const MAX_USERS_PER_WORKER = 12;
@@ -79,6 +82,10 @@ async function run(ctx: Ctx, op: Op, user: ChaosUser): Promise<void> {
       return refresh(ctx, user);
     case "logout":
       return logout(ctx, user);
+    case "listSessions":
+      return listSessions(ctx, user);
+    case "deleteSession":
+      return deleteSession(ctx, user);
     case "changePassword":
       return changePassword(ctx, user);
     case "probeRevoked":
