@@ -1,10 +1,13 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import { Registry } from "prom-client";
 import { createServiceApp } from "../common/http";
 import type { AppEnv } from "../common/request-context";
+import { instrumentSql } from "../db/pool-metrics";
 import { tokenService } from "./access-tokens";
 import { checkUserRoutes } from "./check-user-routes";
 import type { AuthDeps } from "./deps";
 import { loginRoutes } from "./login-routes";
+import { authMetrics } from "./metrics";
 import { passwordRoutes } from "./password-routes";
 import { registerRoutes } from "./register-routes";
 import { sessionRoutes } from "./session-routes";
@@ -17,9 +20,13 @@ To try it: \`POST /register\`, then click **Authorize** and log in with the user
 Each login starts a session; \`POST /token\` with \`grant_type=refresh_token\` renews its tokens, \`POST /logout\`
 ends it. A password change revokes every token issued before it and ends every session.`;
 
-/** Builds the auth service from its dependencies, so that tests build one the same way. */
-export function createAuthApp(deps: Omit<AuthDeps, "tokens" | "throttle" | "registrations">): OpenAPIHono<AppEnv> {
-  const { sql, config, log } = deps;
+/**
+ * Builds the auth service from its dependencies, so that tests build one the same way. With a
+ * `registry`, requests and the pool are measured into it; without one, metrics are off.
+ */
+export function createAuthApp(deps: Pick<AuthDeps, "sql" | "config" | "log"> & { registry?: Registry }): OpenAPIHono<AppEnv> {
+  const { config, log, registry } = deps;
+  const sql = registry ? instrumentSql(deps.sql, registry) : deps.sql;
   const app = createServiceApp({
     title: "Auth service",
     description: DESCRIPTION,
@@ -34,12 +41,16 @@ export function createAuthApp(deps: Omit<AuthDeps, "tokens" | "throttle" | "regi
       { name: "sessions", description: "Log out, and see or end the sessions that logins started." },
     ],
     corsOrigins: config.CORS_ORIGINS,
+    registry,
   });
   const full: AuthDeps = {
-    ...deps,
+    sql,
+    config,
+    log,
     tokens: tokenService(sql, config),
     throttle: passwordThrottle(sql, config),
     registrations: registrationThrottle(sql, config),
+    metrics: authMetrics(registry ?? new Registry()),
   };
   registerRoutes(app, full);
   loginRoutes(app, full);

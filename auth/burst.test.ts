@@ -56,3 +56,21 @@ describe(`${BURST} simultaneous wrong passwords at two instances`, () => {
     expect(await burst("/change-password", "198.51.100.3", calls)).toEqual({ "400 invalid_credentials": 10, "429 too_many_attempts": BURST - 10 });
   });
 });
+
+describe("simultaneous right passwords at two instances: the limits count failures, not logins", () => {
+  test("30 logins to one account (limit 10) all succeed: the ones beyond the limit wait for the checks in flight", async () => {
+    await registerAndLogin(auth.url, "frank", PASSWORD);
+    const calls = Array.from({ length: 30 }, () => ({ form: { username: "frank", password: PASSWORD } }));
+    expect(await burst("/token", "198.51.100.4", calls)).toEqual({ "200 undefined": 30 });
+  });
+
+  test("30 logins to different accounts from one address (limit 20) all succeed", async () => {
+    for (let i = 0; i < 30; i++)
+      await post(auth.url, "/register", {
+        json: { username: `gus${i}`, email: `gus${i}@example.com`, password: PASSWORD },
+        headers: { "x-forwarded-for": `198.51.100.${100 + i}` },
+      });
+    const calls = Array.from({ length: 30 }, (_, i) => ({ form: { username: `gus${i}`, password: PASSWORD } }));
+    expect(await burst("/token", "198.51.100.5", calls)).toEqual({ "200 undefined": 30 });
+  });
+});

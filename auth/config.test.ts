@@ -42,7 +42,12 @@ describe("loadAuthConfig", () => {
       TRUST_PROXY: 0,
       LOGS_DIR: "./logs",
       ENV: "prod",
+      METRICS_PORT: 9000,
     });
+  });
+
+  test("takes METRICS_PORT=0 as metrics off", () => {
+    expect(loadAuthConfig({ ...VALID, METRICS_PORT: "0" }).METRICS_PORT).toBe(0);
   });
 
   test("reads TRUST_PROXY as a number of proxies, and the earlier on/off words as one or none", () => {
@@ -88,6 +93,9 @@ describe("loadAuthConfig", () => {
     ["a negative REFRESH_REUSE_GRACE_SECONDS", { REFRESH_REUSE_GRACE_SECONDS: "-1" }, /REFRESH_REUSE_GRACE_SECONDS/],
     ["an unknown ENV", { ENV: "staging" }, /ENV/],
     ["IS_DEBUG=maybe", { IS_DEBUG: "maybe" }, /IS_DEBUG/],
+    ["METRICS_PORT equal to AUTH_SERVICE_PORT", { AUTH_SERVICE_PORT: "8000", METRICS_PORT: "8000" }, /METRICS_PORT must differ from AUTH_SERVICE_PORT/],
+    ["METRICS_PORT equal to the default AUTH_SERVICE_PORT", { METRICS_PORT: "8000" }, /METRICS_PORT must differ from AUTH_SERVICE_PORT/],
+    ["a negative METRICS_PORT", { METRICS_PORT: "-1" }, /METRICS_PORT/],
   ];
   for (const [name, change, message] of refusals) {
     test(`refuses ${name} with a ConfigError naming the variable`, () => {
@@ -100,11 +108,12 @@ describe("bun auth/index.ts", () => {
   /** The service as `bun run start:auth` runs it, in an empty folder so that no .env file is read. */
   function start(env: Record<string, string>) {
     const base: Record<string, string | undefined> = { ...process.env };
-    for (const name of ["AUTH_DATABASE_URL", "SECRET_KEY", "ENV", "ALGORITHM", "AUTH_SERVICE_PORT"]) delete base[name];
+    for (const name of ["AUTH_DATABASE_URL", "SECRET_KEY", "ENV", "ALGORITHM", "AUTH_SERVICE_PORT", "METRICS_PORT"]) delete base[name];
     const logsDir = mkdtempSync(`${tmpdir()}/auth-index-`);
     return Bun.spawn(["bun", `${import.meta.dir}/index.ts`], {
       cwd: logsDir,
-      env: { ...base, LOGS_DIR: logsDir, ...env },
+      // A free metrics port: the default 9000 may be held by something else on this machine.
+      env: { ...base, LOGS_DIR: logsDir, METRICS_PORT: String(freePort()), ...env },
       stdout: "pipe",
       stderr: "pipe",
     });
@@ -134,14 +143,30 @@ describe("bun auth/index.ts", () => {
     expect(stderr.trimEnd().split("\n")).toEqual([expect.stringContaining("cannot open the log file")]);
   });
 
+  test("with a METRICS_PORT that is taken exits 1 with one line naming it", async () => {
+    const taken = Bun.listen({ hostname: "0.0.0.0", port: 0, socket: { data() {} } });
+    try {
+      const proc = start({ AUTH_DATABASE_URL: VALID.AUTH_DATABASE_URL, SECRET_KEY: SECRET, AUTH_SERVICE_PORT: String(freePort()), METRICS_PORT: String(taken.port) });
+      const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+      expect(code).toBe(1);
+      expect(stderr.trimEnd().split("\n")).toEqual([expect.stringContaining(`cannot listen on METRICS_PORT ${taken.port}`)]);
+    } finally {
+      taken.stop(true);
+    }
+  });
+
   test("with a valid environment serves /health, and on SIGTERM finishes in-flight requests and exits 0", async () => {
     const db = await testDatabase("auth");
-    const port = freePort();
+    const [port, metricsPort] = [freePort(), freePort()];
     const logsDir = mkdtempSync(`${tmpdir()}/auth-index-debug-`);
-    const proc = start({ AUTH_DATABASE_URL: db.url, SECRET_KEY: SECRET, AUTH_SERVICE_PORT: String(port), IS_DEBUG: "1", LOGS_DIR: logsDir });
+    const proc = start({ AUTH_DATABASE_URL: db.url, SECRET_KEY: SECRET, AUTH_SERVICE_PORT: String(port), METRICS_PORT: String(metricsPort), IS_DEBUG: "1", LOGS_DIR: logsDir });
     try {
       expect(await until(() => healthy(`http://127.0.0.1:${port}`), 10_000)).toBe(true);
       expect(await (await fetch(`http://127.0.0.1:${port}/health`)).json()).toEqual({ status: "ok" });
+      // The metrics are on their own port, and only there.
+      expect(metricsPort).not.toBe(port);
+      expect((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
       // Five registrations hash five passwords one after another on a small machine, so most
       // of them are still running when the signal arrives; none may be cut off.
       const inFlight = ["a", "b", "c", "d", "e"].map((name) =>
@@ -158,12 +183,8 @@ describe("bun auth/index.ts", () => {
       // The log proves the premise: registrations started before the shutdown line and ended after it.
       const straddling = await inFlightAtShutdown(`${logsDir}/auth_service/auth_service.log`);
       expect(straddling.filter((line) => line.path === "/register" && line.status === 200).length).toBeGreaterThanOrEqual(1);
-      expect(
-        await fetch(`http://127.0.0.1:${port}/health`).then(
-          () => "answered",
-          () => "refused",
-        ),
-      ).toBe("refused");
+      expect(await fetch(`http://127.0.0.1:${port}/health`).then(() => "answered", () => "refused")).toBe("refused");
+      expect(await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(() => "answered", () => "refused")).toBe("refused");
       const [row] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM users`;
       expect(row!.n).toBe(5);
       // IS_DEBUG=1 adds the configuration as a debug line, with the secret and the URL's credentials left out.

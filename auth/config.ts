@@ -1,5 +1,7 @@
 import { z } from "zod";
-import { databaseUrl, integer, parseConfig, port, refuseKnownSecrets, sharedEnv } from "../common/config";
+import { databaseUrl, integer, metricsPort, metricsPortApart, parseConfig, port, refuseKnownSecrets, sharedEnv } from "../common/config";
+
+const metricsApart = metricsPortApart("AUTH_SERVICE_PORT");
 
 /**
  * How many reverse proxies stand in front of the service. The words of the earlier on/off
@@ -22,6 +24,7 @@ const schema = z
     ...sharedEnv,
     AUTH_DATABASE_URL: databaseUrl,
     AUTH_SERVICE_PORT: port(8000),
+    METRICS_PORT: metricsPort(9000),
     /** Only to derive the default CORS origins: the transaction service's docs page calls /token. */
     TRANS_SERVICE_PORT: port(8001),
     ACCESS_TOKEN_EXPIRE_MINUTES: integer(30),
@@ -48,6 +51,7 @@ const schema = z
       ),
   })
   .superRefine(refuseKnownSecrets("AUTH_DATABASE_URL"))
+  .refine(metricsApart.check, metricsApart.issue)
   // Unset, the origins follow TRANS_SERVICE_PORT, so moving that port needs no second change.
   .transform((c) => ({
     ...c,

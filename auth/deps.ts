@@ -2,6 +2,7 @@ import type { Logger } from "../common/logger";
 import type { Sql } from "../db/connect";
 import type { TokenService } from "./access-tokens";
 import type { AuthConfig } from "./config";
+import type { AuthMetrics } from "./metrics";
 import type { PasswordThrottle, RegistrationThrottle } from "./throttle";
 
 /** What every route of the auth service is built from; `app.ts` assembles it. */
@@ -12,4 +13,5 @@ export interface AuthDeps {
   tokens: TokenService;
   throttle: PasswordThrottle;
   registrations: RegistrationThrottle;
+  metrics: AuthMetrics;
 }

@@ -111,7 +111,7 @@ const dummyHash = Bun.password.hash(crypto.randomUUID(), "argon2id");
 
 /** Checks the password under the throttle, then starts a session. */
 async function passwordGrant(c: Context<AppEnv>, deps: AuthDeps, input: TokenInput): Promise<Tokens> {
-  const { sql, log, config, throttle } = deps;
+  const { sql, log, config, throttle, metrics } = deps;
   const parsed = PasswordGrant.safeParse(input);
   if (!parsed.success) throw fromZod(parsed.error, "form", input);
   const { username, password } = parsed.data;
@@ -122,25 +122,32 @@ async function passwordGrant(c: Context<AppEnv>, deps: AuthDeps, input: TokenInp
   const check = await throttle.reserve(account, clientAddress(c, config.TRUST_PROXY));
   if ("retryAfter" in check) {
     log.warn("login_throttled", { request_id: requestId, user_id: user && String(user.id), retry_after_s: check.retryAfter });
+    metrics.login("throttled");
     throw refuse(REFUSALS.too_many_attempts, { headers: { "Retry-After": String(check.retryAfter) } });
   }
   const valid = await Bun.password.verify(password, user?.password_hash ?? (await dummyHash));
   if (!user || !valid) {
     await check.failed();
-    log.info("login_failed", { request_id: requestId, user_id: user && String(user.id), reason: user ? "wrong_password" : "unknown_user" });
+    const reason = user ? "wrong_password" : "unknown_user";
+    log.info("login_failed", { request_id: requestId, user_id: user && String(user.id), reason });
+    metrics.login(reason);
     throw refuse(REFUSALS.invalid_credentials);
   }
   await check.succeeded();
   c.set("userId", String(user.id));
   log.info("logged_in", { request_id: requestId, user_id: String(user.id) });
-  return startSession(c, deps, user);
+  // Counted once the session exists: a password change racing this login refuses it there.
+  const tokens = await startSession(c, deps, user);
+  metrics.login("success");
+  return tokens;
 }
 
 export function loginRoutes(app: OpenAPIHono<AppEnv>, deps: AuthDeps) {
   app.openapi(route, async (c) => {
     const input = tokenInput(c);
     const noStore = { "Cache-Control": "no-store" };
-    switch (input.grant_type ?? "password") {
+    // An empty field counts as absent, as in the original (FastAPI reads an empty form field as unset).
+    switch (input.grant_type || "password") {
       case "password":
         return c.json(await passwordGrant(c, deps, input), 200, noStore);
       case "refresh_token":

@@ -37,7 +37,7 @@ const route = (tokens: TokenService) =>
     refusals: [REFUSALS.wrong_old_password, REFUSALS.too_many_attempts],
   });
 
-export function passwordRoutes(app: OpenAPIHono<AppEnv>, { sql, log, config, tokens, throttle }: AuthDeps) {
+export function passwordRoutes(app: OpenAPIHono<AppEnv>, { sql, log, config, tokens, throttle, metrics }: AuthDeps) {
   app.openapi(route(tokens), async (c) => {
     const user = c.get("user");
     const { old_password, new_password } = c.req.valid("json");
@@ -45,11 +45,13 @@ export function passwordRoutes(app: OpenAPIHono<AppEnv>, { sql, log, config, tok
     const check = await throttle.reserve(`user:${user.id}`, clientAddress(c, config.TRUST_PROXY));
     if ("retryAfter" in check) {
       log.warn("password_change_throttled", { request_id: requestId, user_id: String(user.id), retry_after_s: check.retryAfter });
+      metrics.passwordChange("throttled");
       throw refuse(REFUSALS.too_many_attempts, { headers: { "Retry-After": String(check.retryAfter) } });
     }
     if (!(await Bun.password.verify(old_password, user.password_hash))) {
       await check.failed();
       log.info("password_change_refused", { request_id: requestId, user_id: String(user.id), reason: "wrong_password" });
+      metrics.passwordChange("wrong_password");
       throw refuse(REFUSALS.wrong_old_password);
     }
     await check.succeeded();
@@ -62,7 +64,8 @@ export function passwordRoutes(app: OpenAPIHono<AppEnv>, { sql, log, config, tok
     // No row: another change with this same token won the race and revoked it.
     if (!changed) throw refuse(REFUSALS.invalid_token, { reason: "revoked" });
     log.info("password_changed", { request_id: requestId, user_id: String(user.id) });
-    logEnded(log, requestId, user.id, "password_changed", ended);
+    metrics.passwordChange("changed");
+    logEnded({ log, metrics }, requestId, user.id, "password_changed", ended);
     return c.json(publicUser(changed), 200);
   });
 }

@@ -35,13 +35,14 @@ const route = declareRoute({
 
 const taken = (field: "username" | "email") => refuse(field === "email" ? REFUSALS.email_taken : REFUSALS.username_taken);
 
-export function registerRoutes(app: OpenAPIHono<AppEnv>, { sql, log, config, registrations }: AuthDeps) {
+export function registerRoutes(app: OpenAPIHono<AppEnv>, { sql, log, config, registrations, metrics }: AuthDeps) {
   app.openapi(route, async (c) => {
     const { username, email, password } = c.req.valid("json");
     const requestId = c.get("requestId");
     const wait = await registrations(clientAddress(c, config.TRUST_PROXY));
     if (wait > 0) {
       log.warn("registration_throttled", { request_id: requestId, retry_after_s: wait });
+      metrics.registration("throttled");
       throw refuse(REFUSALS.too_many_registrations, { headers: { "Retry-After": String(wait) } });
     }
     // A name already taken is refused before the costly hash; the unique indexes still decide
@@ -49,6 +50,7 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>, { sql, log, config, reg
     const field = await takenField(sql, username, email);
     if (field) {
       log.info("registration_refused", { request_id: requestId, reason: `${field}_taken` });
+      metrics.registration(`${field}_taken`);
       throw taken(field);
     }
     const passwordHash = await Bun.password.hash(password, "argon2id");
@@ -56,10 +58,12 @@ export function registerRoutes(app: OpenAPIHono<AppEnv>, { sql, log, config, reg
       const user = await insertUser(sql, { username, email, passwordHash });
       c.set("userId", String(user.id));
       log.info("user_registered", { request_id: requestId, user_id: String(user.id) });
+      metrics.registration("created");
       return c.json(publicUser(user), 200);
     } catch (error) {
       if (!(error instanceof DuplicateUser)) throw error;
       log.info("registration_refused", { request_id: requestId, reason: `${error.field}_taken` });
+      metrics.registration(`${error.field}_taken`);
       throw taken(error.field);
     }
   });

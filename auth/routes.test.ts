@@ -93,6 +93,8 @@ const rows: Row[] = [
   row("/token", "logs in with the email in another case", tokenForm({ username: "Alice@EXAMPLE.com", password: PASSWORD }), ok()),
   row("/token", "accepts the OAuth2 grant_type, scope and client fields",
     tokenForm({ grant_type: "password", username: "alice", password: PASSWORD, scope: "read write", client_id: "", client_secret: "" }), ok()),
+  row("/token", "takes an empty grant_type as none, as FastAPI's form does: the password grant",
+    tokenForm({ grant_type: "", username: "alice", password: PASSWORD }), ok(({ body }) => expectToken(body))),
   row("/token", "refuses a wrong password", tokenForm({ username: "alice", password: "wrong-password" }),
     refused(400, "invalid_credentials", ({ body }) => expect(body).toEqual(INVALID_CREDENTIALS))),
   row("/token", "refuses an unknown user with the same answer", tokenForm({ username: "nobody", password: PASSWORD }),

@@ -1,10 +1,10 @@
 import type { Context } from "hono";
 import { refuse } from "../common/errors";
-import type { Logger } from "../common/logger";
 import type { AppEnv } from "../common/request-context";
 import { transaction } from "../db/connect";
 import { clientAddress } from "./client-address";
 import type { AuthDeps } from "./deps";
+import type { SessionEndReason } from "./metrics";
 import { hashRefreshToken, newRefreshToken, openSuccessor, sealSuccessor, sessionIdOf } from "./refresh-tokens";
 import { createSession, endSessions, lockSessionForRefresh, rotateSession, touchSession } from "./sessions";
 import { REFUSALS } from "./refusals";
@@ -16,12 +16,13 @@ export type Tokens = Awaited<ReturnType<AuthDeps["tokens"]["issue"]>> & { refres
 
 /** Starts a session for a user who just proved their password, and answers its first tokens. */
 export async function startSession(c: Context<AppEnv>, deps: AuthDeps, user: { id: bigint; token_version: number }): Promise<Tokens> {
-  const { sql, config, log, tokens } = deps;
+  const { sql, config, log, tokens, metrics } = deps;
   const sessionId = crypto.randomUUID();
   const refreshToken = newRefreshToken(sessionId);
-  const evicted = await createSession(sql, {
+  const created = await createSession(sql, {
     id: sessionId,
     userId: user.id,
+    tokenVersion: user.token_version,
     refreshTokenHash: hashRefreshToken(refreshToken),
     clientAddress: clientAddress(c, config.TRUST_PROXY),
     userAgent: (c.req.header("user-agent") ?? "").slice(0, MAX_USER_AGENT_LENGTH),
@@ -30,8 +31,16 @@ export async function startSession(c: Context<AppEnv>, deps: AuthDeps, user: { i
     maxPerUser: config.MAX_SESSIONS_PER_USER,
   });
   const requestId = c.get("requestId");
-  if (evicted.length > 0) logEnded(log, requestId, user.id, "evicted", evicted);
+  // The password this login checked was changed meanwhile: it is no longer the password.
+  if (!created) {
+    log.info("login_failed", { request_id: requestId, user_id: String(user.id), reason: "password_changed" });
+    // The password it checked is no longer the user's: a wrong password now.
+    metrics.login("wrong_password");
+    throw refuse(REFUSALS.invalid_credentials);
+  }
+  logEnded(deps, requestId, user.id, "evicted", created.evicted);
   log.info("session_created", { request_id: requestId, user_id: String(user.id), session_id: sessionId });
+  metrics.sessionCreated();
   return { ...(await tokens.issue(user, sessionId)), refresh_token: refreshToken };
 }
 
@@ -79,19 +88,28 @@ export async function refreshSession(c: Context<AppEnv>, deps: AuthDeps, present
   if ("refused" in outcome) {
     if (outcome.refused === "refresh_token_reused") {
       log.warn("refresh_token_reused", { request_id: requestId, user_id: String(outcome.userId), session_id: sessionId });
-      logEnded(log, requestId, outcome.userId, "refresh_token_reused", [sessionId]);
+      deps.metrics.refreshTokenReuse();
+      logEnded(deps, requestId, outcome.userId, "refresh_token_reused", [sessionId]);
     }
     throw refuse(REFUSALS.invalid_grant, { reason: outcome.refused });
   }
   const { session } = outcome;
   c.set("userId", String(session.user_id));
   log.info("token_refreshed", { request_id: requestId, user_id: String(session.user_id), session_id: sessionId, within_grace: outcome.grace });
+  deps.metrics.sessionRefreshed();
   const user = { id: session.user_id, token_version: session.token_version };
   return { ...(await tokens.issue(user, sessionId)), refresh_token: outcome.refreshToken };
 }
 
 /** One `session_ended` line for every act that ends sessions, whatever ended them. */
-export function logEnded(log: Logger, requestId: string, userId: bigint | string, reason: string, sessionIds: string[]): void {
+export function logEnded(
+  { log, metrics }: Pick<AuthDeps, "log" | "metrics">,
+  requestId: string,
+  userId: bigint | string,
+  reason: SessionEndReason,
+  sessionIds: string[],
+): void {
   if (sessionIds.length === 0) return;
+  metrics.sessionsEnded(reason, sessionIds.length);
   log.info("session_ended", { request_id: requestId, user_id: String(userId), reason, sessions: sessionIds.length, session_ids: sessionIds.slice(0, 20) });
 }

@@ -70,7 +70,7 @@ const routes = (tokens: TokenService) => ({
   }),
 });
 
-export function sessionRoutes(app: OpenAPIHono<AppEnv>, { sql, log, tokens }: AuthDeps) {
+export function sessionRoutes(app: OpenAPIHono<AppEnv>, { sql, log, tokens, metrics }: AuthDeps) {
   const { logout, list, remove } = routes(tokens);
 
   app.openapi(logout, async (c) => {
@@ -80,7 +80,7 @@ export function sessionRoutes(app: OpenAPIHono<AppEnv>, { sql, log, tokens }: Au
     const which = scope === "local" ? { only: current } : scope === "others" ? { except: current } : {};
     const endedIds = await endSessions(sql, { userId: user.id, reason: "logout", ...which });
     log.info("logged_out", { request_id: c.get("requestId"), user_id: String(user.id), session_id: current, scope });
-    logEnded(log, c.get("requestId"), user.id, "logout", endedIds);
+    logEnded({ log, metrics }, c.get("requestId"), user.id, "logout", endedIds);
     return c.body(null, 204);
   });
 
@@ -106,7 +106,7 @@ export function sessionRoutes(app: OpenAPIHono<AppEnv>, { sql, log, tokens }: Au
     // Not a session id at all: no session of that id exists, which is all the caller needs to know.
     const endedIds = SESSION_ID.test(id) ? await endSessions(sql, { userId: user.id, only: id, reason: "deleted" }) : [];
     if (endedIds.length === 0) throw refuse(REFUSALS.session_not_found);
-    logEnded(log, c.get("requestId"), user.id, "deleted", endedIds);
+    logEnded({ log, metrics }, c.get("requestId"), user.id, "deleted", endedIds);
     return c.body(null, 204);
   });
 }

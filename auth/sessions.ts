@@ -27,6 +27,8 @@ export async function findCaller(sql: Sql, userId: string, sessionId: string): P
 export interface NewSession {
   id: string;
   userId: bigint;
+  /** The user's token version when the password was checked: the session is for that password. */
+  tokenVersion: number;
   refreshTokenHash: string;
   clientAddress: string;
   userAgent: string;
@@ -36,24 +38,31 @@ export interface NewSession {
 }
 
 /**
- * Starts a session, first ending the user's least recently used ones beyond `maxPerUser - 1`,
- * so that a client that logs in for every request cannot grow the table without bound (two
- * simultaneous logins may briefly leave one more). Answers the ids of the sessions it ended.
+ * Starts a session for the password checked under `tokenVersion`, then ends the user's least
+ * recently used ones beyond `maxPerUser`, so that a client that logs in for every request cannot
+ * grow the table without bound (two simultaneous logins may briefly leave one more). Answers
+ * undefined, and starts nothing, when the password changed after it was checked: a login that
+ * checked the old password while /change-password ran must not leave a session behind, which
+ * its refresh token would keep alive under the new password. FOR SHARE makes the insert wait
+ * for a password change in progress and then see its new version; a change that comes later
+ * waits for this insert and ends the session with the others.
  */
-export async function createSession(sql: Sql, session: NewSession): Promise<string[]> {
+export async function createSession(sql: Sql, session: NewSession): Promise<{ evicted: string[] } | undefined> {
+  const lifetime = `${session.lifetimeDays} days`;
+  const inserted = await sql`
+    INSERT INTO sessions (id, user_id, refresh_token_hash, expires_at, absolute_expires_at, client_address, user_agent)
+    SELECT ${session.id}, u.id, ${session.refreshTokenHash},
+      least(now() + ${lifetime}::interval, now() + ${`${session.refreshDays} days`}::interval),
+      now() + ${lifetime}::interval, ${session.clientAddress}, ${session.userAgent}
+    FROM (SELECT id FROM users WHERE id = ${session.userId} AND token_version = ${session.tokenVersion} FOR SHARE) u`;
+  if (inserted.count === 0) return undefined;
   const evicted = await sql<{ id: string }[]>`
     UPDATE sessions SET ended_at = now(), expires_at = now(), end_reason = 'evicted'
     WHERE id IN (
-      SELECT id FROM sessions WHERE user_id = ${session.userId} AND ended_at IS NULL AND expires_at > now()
+      SELECT id FROM sessions WHERE user_id = ${session.userId} AND ended_at IS NULL AND expires_at > now() AND id <> ${session.id}
       ORDER BY last_used_at DESC, created_at DESC OFFSET ${session.maxPerUser - 1})
     RETURNING id`;
-  const lifetime = `${session.lifetimeDays} days`;
-  await sql`
-    INSERT INTO sessions (id, user_id, refresh_token_hash, expires_at, absolute_expires_at, client_address, user_agent)
-    VALUES (${session.id}, ${session.userId}, ${session.refreshTokenHash},
-      least(now() + ${lifetime}::interval, now() + ${`${session.refreshDays} days`}::interval),
-      now() + ${lifetime}::interval, ${session.clientAddress}, ${session.userAgent})`;
-  return evicted.map((row) => row.id);
+  return { evicted: evicted.map((row) => row.id) };
 }
 
 export interface SessionForRefresh {

@@ -2,6 +2,12 @@ import type { Sql } from "../db/connect";
 import { reserveAttempt, settleFailure, settleSuccess, type Limit } from "./attempts";
 import type { AuthConfig } from "./config";
 
+/**
+ * How long an attempt waits for the checks in flight when only they fill a limit: longer than a
+ * burst of argon2id checks takes on a busy machine, short enough for a client to wait.
+ */
+const PENDING_WAIT_MS = 10_000;
+
 /** A password check that was let through: say how it went, so that its reservation settles. */
 export interface PasswordCheck {
   failed(): Promise<void>;
@@ -26,7 +32,7 @@ export function passwordThrottle(sql: Sql, config: AuthConfig) {
         { scope: "account", key: account, max: config.LOGIN_MAX_FAILURES_PER_ACCOUNT, windowMinutes },
         { scope: "address", key: address, max: config.LOGIN_MAX_FAILURES_PER_ADDRESS, windowMinutes },
       ];
-      const reservation = await reserveAttempt(sql, limits, true);
+      const reservation = await reserveAttempt(sql, limits, true, PENDING_WAIT_MS);
       if (reservation.retryAfterSeconds > 0) return { retryAfter: reservation.retryAfterSeconds };
       return {
         failed: () => settleFailure(sql, reservation.ids),

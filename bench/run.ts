@@ -17,6 +17,13 @@ import { median, pgbench, wrk, type LoadResult } from "./load";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+/**
+ * BENCH_METRICS=0 runs both services with METRICS_PORT=0. BENCH_METRICS=compare also starts a
+ * second pair with metrics off and measures /transfer on both pairs in every round (in turns),
+ * so that what metrics cost is read against the same noise.
+ */
+const METRICS = process.env.BENCH_METRICS !== "0";
+const COMPARE = process.env.BENCH_METRICS === "compare";
 const USERS = 20;
 const SECRET = "bench-secret-of-at-least-thirty-two-bytes";
 const root = `${import.meta.dir}/..`;
@@ -52,23 +59,30 @@ try {
   }
 
   const [authPort, transPort, barePort, selectPort] = [freePort(), freePort(), freePort(), freePort()];
-  const logs = mkdtempSync(`${tmpdir()}/bench-logs-`);
-  const common = { SECRET_KEY: SECRET, LOGS_DIR: logs, DB_POOL_MAX: "20", ENV: "prod" };
-  start(["bun", "auth/index.ts"], { ...common, AUTH_DATABASE_URL: authDb, AUTH_SERVICE_PORT: String(authPort) });
-  start(["bun", "transaction/index.ts"], {
-    ...common,
-    TRANS_DATABASE_URL: transDb,
-    TRANS_SERVICE_PORT: String(transPort),
-    AUTH_SERVICE_URL: `http://127.0.0.1:${authPort}`,
-    DEFAULT_BALANCE: "1000000000.00",
-  });
+  /** An auth and a transaction service with their own logs, and metrics on free ports or off. */
+  function startPair(authPort: number, transPort: number, metrics: boolean) {
+    const common = { SECRET_KEY: SECRET, LOGS_DIR: mkdtempSync(`${tmpdir()}/bench-logs-`), DB_POOL_MAX: "20", ENV: "prod" };
+    const metricsPort = () => (metrics ? String(freePort()) : "0");
+    start(["bun", "auth/index.ts"], { ...common, AUTH_DATABASE_URL: authDb, AUTH_SERVICE_PORT: String(authPort), METRICS_PORT: metricsPort() });
+    start(["bun", "transaction/index.ts"], {
+      ...common,
+      METRICS_PORT: metricsPort(),
+      TRANS_DATABASE_URL: transDb,
+      TRANS_SERVICE_PORT: String(transPort),
+      AUTH_SERVICE_URL: `http://127.0.0.1:${authPort}`,
+      DEFAULT_BALANCE: "1000000000.00",
+    });
+    return `http://127.0.0.1:${transPort}`;
+  }
+  startPair(authPort, transPort, METRICS);
+  const transOffUrl = COMPARE ? startPair(freePort(), freePort(), false) : undefined;
   start(["bun", "bench/bare-server.ts", String(barePort)], {});
   start(["bun", "bench/bare-server.ts", String(selectPort), authDb], {});
   const authUrl = `http://127.0.0.1:${authPort}`;
   const transUrl = `http://127.0.0.1:${transPort}`;
   const bareUrl = `http://127.0.0.1:${barePort}`;
   const selectUrl = `http://127.0.0.1:${selectPort}`;
-  await Promise.all([authUrl, transUrl, bareUrl, selectUrl].map(waitForHealth));
+  await Promise.all([authUrl, transUrl, bareUrl, selectUrl, ...(transOffUrl ? [transOffUrl] : [])].map(waitForHealth));
 
   // Users bench1..benchN get auth ids 1..N on the fresh database; their accounts are opened by
   // a first transfer each, so that both measured paths only move money between open accounts.
@@ -110,20 +124,22 @@ SELECT * FROM transfer_money(:s, 'bench' || :s, :r, 'bench' || :r, 1, 1000000000
 `;
 
   const load = { seconds: SECONDS, connections: CONNECTIONS };
-  const results: Record<string, LoadResult[]> = { verify: [], bare: [], bareSelect: [], transfer: [], pgbench: [] };
+  const results: Record<string, LoadResult[]> = { verify: [], bare: [], bareSelect: [], transfer: [], pgbench: [], transferOff: [] };
   for (let round = 1; round <= ROUNDS; round++) {
     results.bare!.push(await wrk({ ...load, url: bareUrl, lua: bareLua }));
     results.bareSelect!.push(await wrk({ ...load, url: selectUrl, lua: bareLua }));
     results.verify!.push(await wrk({ ...load, url: authUrl, lua: verifyLua }));
     results.pgbench!.push(await pgbench({ ...load, url: transDb, script: pgbenchScript }));
-    results.transfer!.push(await wrk({ ...load, url: transUrl, lua: transferLua }));
+    const transfers = [["transfer", transUrl], ...(transOffUrl ? [["transferOff", transOffUrl]] : [])];
+    // In turns, so that neither side always runs first.
+    for (const [name, url] of round % 2 ? transfers : transfers.reverse()) results[name!]!.push(await wrk({ ...load, url: url!, lua: transferLua }));
     console.error(`round ${round}/${ROUNDS} done`);
   }
 
   const rps = (name: string) => median(results[name]!.map((r) => r.requestsPerSecond));
   const errors = (name: string) => results[name]!.reduce((sum, r) => sum + r.errors, 0);
   const report = {
-    machine: { cores: navigator.hardwareConcurrency, bun: Bun.version, connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS },
+    machine: { cores: navigator.hardwareConcurrency, bun: Bun.version, connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, metrics: METRICS },
     median_requests_per_second: {
       bare_bun_serve: rps("bare"),
       bare_bun_serve_with_the_same_select: rps("bareSelect"),
@@ -137,6 +153,16 @@ SELECT * FROM transfer_money(:s, 'bench' || :s, :r, 'bench' || :r, 1, 1000000000
       transfer_vs_pgbench: rps("transfer") / rps("pgbench"),
     },
     non_2xx_or_failed: { verify: errors("verify"), transfer: errors("transfer"), pgbench: errors("pgbench") },
+    ...(COMPARE && {
+      metrics_cost: {
+        http_transfer_metrics_on: rps("transfer"),
+        http_transfer_metrics_off: rps("transferOff"),
+        on_vs_off: rps("transfer") / rps("transferOff"),
+        rounds_on: results.transfer!.map((r) => Math.round(r.requestsPerSecond)),
+        rounds_off: results.transferOff!.map((r) => Math.round(r.requestsPerSecond)),
+        non_2xx_or_failed_off: errors("transferOff"),
+      },
+    }),
   };
   console.log(JSON.stringify(report, null, 2));
   const audit = Bun.spawnSync(["bun", "transaction/audit.ts"], { cwd: root, env: { ...process.env, TRANS_DATABASE_URL: transDb } });

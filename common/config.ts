@@ -99,5 +99,14 @@ function passwordOf(url: string): string {
   }
 }
 
+/** The management port that serves `GET /metrics`; 0 turns metrics off. */
+export const metricsPort = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+/** `/metrics` must never be reachable on the port published to clients. */
+export const metricsPortApart = (portName: string) => ({
+  check: (env: Record<string, unknown>) => env.METRICS_PORT === 0 || env.METRICS_PORT !== env[portName],
+  issue: { message: `must differ from ${portName} (metrics are served on a port of their own)`, path: ["METRICS_PORT"] },
+});
+
 export const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 export { flag, integer };

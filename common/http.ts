@@ -1,17 +1,22 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
+import type { Registry } from "prom-client";
 import { docsRoutes, type DocsOptions } from "./docs";
 import { errorHandler, notFoundHandler } from "./error-handler";
 import { fromZod } from "./errors";
 import { limitBody } from "./limits";
 import type { Logger } from "./logger";
+import { httpMetrics } from "./metrics";
 import { probeRoutes, probesTag } from "./probes";
 import { type AppEnv, requestContext } from "./request-context";
+import { traceContext } from "./trace";
 
 export interface ServiceOptions extends DocsOptions {
   log: Logger;
   /** Answers whether the service's database is reachable, for `/ready`. */
   ready: () => Promise<boolean>;
+  /** Where request metrics go; without one (METRICS_PORT=0) none are recorded. */
+  registry?: Registry;
 }
 
 /**
@@ -26,6 +31,9 @@ export function createServiceApp(options: ServiceOptions): OpenAPIHono<AppEnv> {
       if (!result.success) throw fromZod(result.error, result.target, (result as { data?: unknown }).data);
     },
   });
+  // The trace comes first, so that everything after it, the request's log line included, sees it.
+  app.use(traceContext);
+  if (options.registry) app.use(httpMetrics(options.registry));
   app.use(requestContext(options.log));
   app.use(limitBody());
   if (options.corsOrigins?.length) {

@@ -1,5 +1,6 @@
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { currentSpan } from "./trace";
 
 export interface LogOptions {
   file: string;
@@ -48,7 +49,10 @@ export class Logger {
   }
 
   private write(level: string, event: string, fields: Fields): void {
-    const line = `${JSON.stringify({ time: new Date().toISOString(), level, event, ...fields }, bigints)}\n`;
+    // Inside a request, every line names its trace and span, so one id finds it in both services' logs.
+    const span = currentSpan();
+    const trace = span && { trace_id: span.traceId, span_id: span.spanId };
+    const line = `${JSON.stringify({ time: new Date().toISOString(), level, event, ...trace, ...fields }, bigints)}\n`;
     if (this.size + line.length > this.options.maxBytes) this.rotate();
     this.size += writeSync(this.fd, line);
     if (this.options.stdout) process.stdout.write(line);

@@ -1,5 +1,7 @@
 import { ConfigError } from "./config";
+import type { Registry } from "prom-client";
 import { Logger } from "./logger";
+import { createRegistry, serveMetrics } from "./metrics";
 import { exitOnSignals, serve } from "./server";
 import { connect, normalizeDatabaseUrl, type Sql } from "../db/connect";
 
@@ -23,6 +25,7 @@ interface SharedSettings {
   LOG_MAX_FILES: number;
   IS_DEBUG: boolean;
   DB_POOL_MAX: number;
+  METRICS_PORT: number;
 }
 
 /**
@@ -34,7 +37,7 @@ export function runService<C extends SharedSettings>(service: {
   loadConfig: () => C;
   databaseUrl: (config: C) => string;
   port: (config: C) => number;
-  createApp: (deps: { sql: Sql; config: C; log: Logger }) => { fetch: (request: Request, env: never) => Response | Promise<Response> };
+  createApp: (deps: { sql: Sql; config: C; log: Logger; registry?: Registry }) => { fetch: (request: Request, env: never) => Response | Promise<Response> };
   /** Work the service does beside requests (a purge, say); answers how to stop it before the pool closes. */
   background?: (deps: { sql: Sql; config: C; log: Logger }) => () => Promise<void>;
 }): void {
@@ -56,14 +59,27 @@ export function runService<C extends SharedSettings>(service: {
     process.exit(1);
   }
   const sql = connect(service.databaseUrl(config), { max: config.DB_POOL_MAX });
-  const app = service.createApp({ sql, config, log });
+  // METRICS_PORT=0 turns metrics off: no registry, so nothing is measured on the request path.
+  const registry = config.METRICS_PORT ? createRegistry() : undefined;
+  const app = service.createApp({ sql, config, log, registry });
+  // A port that is taken stops the service with one line naming it, not a stack trace.
+  const listen = <T>(what: string, start: () => T): T => {
+    try {
+      return start();
+    } catch (error) {
+      console.error(`${service.name}: cannot listen on ${what}: ${(error as Error).message}`);
+      process.exit(1);
+    }
+  };
+  const metrics = registry && listen(`METRICS_PORT ${config.METRICS_PORT}`, () => serveMetrics(registry, config.METRICS_PORT));
   const stopBackground = service.background?.({ sql, config, log });
   const close = async () => {
     await stopBackground?.();
+    await metrics?.stop();
     await sql.end({ timeout: 10 });
   };
-  const served = serve({ fetch: app.fetch as never, port: service.port(config), close });
+  const served = listen(`port ${service.port(config)}`, () => serve({ fetch: app.fetch as never, port: service.port(config), close }));
   exitOnSignals(served, log);
-  log.info("started", { service: service.name, port: served.port, docs: `http://localhost:${served.port}/docs` });
+  log.info("started", { service: service.name, port: served.port, metrics_port: metrics?.port ?? null, docs: `http://localhost:${served.port}/docs` });
   log.debug("configuration", redacted(config));
 }

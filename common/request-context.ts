@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { Logger } from "./logger";
+import { currentSpan } from "./trace";
 
 /** What the shared plumbing keeps for a request; `user` is added only by a route's authentication. */
 export interface AppVariables {
@@ -37,6 +38,8 @@ export function requestContext(log: Logger) {
       status: c.res.status,
       duration_ms: Math.round((performance.now() - started) * 100) / 100,
       user_id: c.get("userId"),
+      // The caller's span: in the auth service, the transaction service's span that asked.
+      parent_span_id: currentSpan()?.parentId,
     });
   });
 }

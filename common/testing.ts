@@ -3,8 +3,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import type { Sql } from "../db/connect";
 import type { TestDatabase } from "../db/testing";
+import type { Registry } from "prom-client";
 import { openAPIDocument } from "./docs";
 import { Logger } from "./logger";
+import { createRegistry, serveMetrics } from "./metrics";
 import { assertDocumented } from "./openapi-conformance";
 import { serve } from "./server";
 
@@ -12,25 +14,30 @@ import { serve } from "./server";
 
 export interface ServedForTest {
   url: string;
+  /** Where `GET /metrics` answers, on a port of its own; undefined with METRICS_PORT=0. */
+  metricsUrl?: string;
   logFile: string;
   stop(): Promise<void>;
 }
 
 /**
  * Serves an app built the way `index.ts` builds it, on a fresh database, with its log in a
- * temporary folder; `stop` closes the server, the log and drops the database.
+ * temporary folder and its metrics on a free port (unless METRICS_PORT=0); `stop` closes the
+ * servers, the log and drops the database.
  */
-export function serveForTest<C extends { LOGS_DIR: string; LOG_MAX_BYTES: number }>(options: {
+export function serveForTest<C extends { LOGS_DIR: string; LOG_MAX_BYTES: number; METRICS_PORT: number }>(options: {
   name: "auth_service" | "transaction_service";
   db: TestDatabase;
   config: C;
-  createApp: (deps: { sql: Sql; config: C; log: Logger }) => { fetch: (request: Request, env: never) => Response | Promise<Response> };
+  createApp: (deps: { sql: Sql; config: C; log: Logger; registry?: Registry }) => { fetch: (request: Request, env: never) => Response | Promise<Response> };
   port?: number;
 }): ServedForTest {
   const { name, db, config } = options;
   const logFile = `${config.LOGS_DIR}/${name}/${name}.log`;
   const log = new Logger({ file: logFile, maxBytes: config.LOG_MAX_BYTES, maxFiles: 2, debug: true, stdout: false });
-  const app = options.createApp({ sql: db.sql, config, log });
+  const registry = config.METRICS_PORT ? createRegistry() : undefined;
+  const app = options.createApp({ sql: db.sql, config, log, registry });
+  const metrics = registry && serveMetrics(registry, 0);
   const served = serve({ fetch: app.fetch as never, port: options.port ?? 0, close: async () => {} });
   const url = `http://127.0.0.1:${served.port}`;
   documents.set(
@@ -39,10 +46,12 @@ export function serveForTest<C extends { LOGS_DIR: string; LOG_MAX_BYTES: number
   );
   return {
     url,
+    metricsUrl: metrics && `http://127.0.0.1:${metrics.port}/metrics`,
     logFile,
     async stop() {
       documents.delete(url);
       await served.shutdown();
+      await metrics?.stop(true);
       log.close();
       await db.drop();
     },

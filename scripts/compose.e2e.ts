@@ -67,6 +67,20 @@ test("registers, logs in, transfers, and reads the history and the account throu
   expect(await (await fetch(`${trans}/account`, { headers: bearer() })).json()).toMatchObject({ username: "alice", balance: 987.66 });
 });
 
+test("serves /metrics on the management ports inside the network, and publishes only the service ports", async () => {
+  for (const [service, metricsPort, servicePort] of [
+    ["auth_service", 9000, authPort],
+    ["transaction_service", 9001, transPort],
+  ] as const) {
+    const id = await container(service);
+    const script = `fetch("http://127.0.0.1:${metricsPort}/metrics").then((r) => r.text()).then((t) => console.log(t))`;
+    const text = await must(["docker", "exec", id, "bun", "-e", script]);
+    expect(text).toContain("# TYPE http_requests_total counter");
+    if (service === "transaction_service") expect(text).toContain('transaction_transfers_total{outcome="done"} 1');
+    expect(Object.keys(JSON.parse(await inspect(id, "{{json .HostConfig.PortBindings}}")))).toEqual([`${servicePort}/tcp`]);
+  }
+});
+
 test("loads both /docs pages; the tokenUrl and the CORS origins follow the moved ports", async () => {
   for (const base of [auth, trans]) {
     const page = await fetch(`${base}/docs`);

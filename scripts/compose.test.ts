@@ -129,7 +129,7 @@ describe.each(sides)("the $side side", ({ side, prefix, dockerfile, url, portVar
     expect(app.environment?.SECRET_KEY_FILE).toBe("/run/secrets/secret_key/secret_key");
   });
 
-  test("its service waits for the migrations, publishes its port, mounts ./logs and is health-checked", () => {
+  test("its service waits for the migrations, publishes its port (not the metrics port), mounts ./logs and is health-checked", () => {
     expect(app.build).toEqual({ context: ".", dockerfile });
     // One image name per side, shared with its migrate job (and on the auth side the secrets job).
     expect(app.image).toBe(`auth-trans-app-${side}:local`);
@@ -138,6 +138,8 @@ describe.each(sides)("the $side side", ({ side, prefix, dockerfile, url, portVar
     expect(app.environment?.LOGS_DIR).toBe("/app/logs");
     expect(app.environment?.[portVar]).toBe(`\${${portVar}:-${port}}`);
     expect(app.ports).toEqual([`\${${portVar}:-${port}}:\${${portVar}:-${port}}`]);
+    // The metrics port is handed on (unset, the service's own default), and by the line above published nowhere.
+    expect(app.environment?.METRICS_PORT).toBe("${METRICS_PORT:-}");
     expect(app.volumes).toContain("./logs:/app/logs");
     expect(app.restart).toBe("unless-stopped");
     expect(app.depends_on).toMatchObject({

@@ -36,6 +36,8 @@ const env = {
   DEV_DATA_DIR: dataDir,
   AUTH_SERVICE_PORT: String(authPort),
   TRANS_SERVICE_PORT: String(transPort),
+  // dev serves metrics on 9000 and 9001, which another run on this machine may hold.
+  METRICS_PORT: "0",
   LOGS_DIR: logsDir,
 };
 

@@ -18,6 +18,10 @@ const pgDir = `${dataDir}/postgres`;
 const pidFile = `${dataDir}/dev.pids`;
 const authPort = Number(env.AUTH_SERVICE_PORT || 8000);
 const transPort = Number(env.TRANS_SERVICE_PORT || 8001);
+// The services' own defaults; one METRICS_PORT from .env would give both the same port on this
+// one machine, so dev only honours METRICS_PORT=0 (metrics off).
+const metricsOff = env.METRICS_PORT === "0";
+const metricsPorts = { auth: metricsOff ? 0 : 9000, transaction: metricsOff ? 0 : 9001 };
 
 let server: EmbeddedServer | undefined;
 const children: Subprocess[] = [];
@@ -86,15 +90,18 @@ async function checkLeftovers(): Promise<void> {
       `processes of an earlier \`bun run dev\` on ${dataDir} still run (pids ${left.join(" ")}); stop them with "kill ${left.join(" ")}" and retry`,
     );
   }
-  for (const [name, port] of [
+  const ports = [
     ["AUTH_SERVICE_PORT", authPort],
     ["TRANS_SERVICE_PORT", transPort],
-  ] as const) {
+  ] as [string, number][];
+  if (!metricsOff) ports.push(["METRICS_PORT", metricsPorts.auth], ["METRICS_PORT", metricsPorts.transaction]);
+  for (const [name, port] of ports) {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name} must be a port number, not "${env[name]}"`);
     try {
       Bun.listen({ hostname: "0.0.0.0", port, socket: { data() {} } }).stop(true);
     } catch {
-      throw new Error(`port ${port} (${name}) is already in use; stop what holds it or set ${name}`);
+      const fix = name === "METRICS_PORT" ? "set METRICS_PORT=0 to run without metrics" : `set ${name}`;
+      throw new Error(`port ${port} (${name}) is already in use; stop what holds it or ${fix}`);
     }
   }
 }
@@ -142,22 +149,27 @@ async function main(): Promise<void> {
     CORS_ORIGINS: `http://localhost:${transPort},http://127.0.0.1:${transPort}`,
     LOGS_DIR: env.LOGS_DIR || "./logs",
   };
-  const run = (...args: string[]) => Bun.spawn([process.execPath, ...args], { cwd: root, env: childEnv, stdio: ["ignore", "inherit", "inherit"] });
+  const run = (args: string[], extra: Record<string, string> = {}) =>
+    Bun.spawn([process.execPath, ...args], { cwd: root, env: { ...childEnv, ...extra }, stdio: ["ignore", "inherit", "inherit"] });
   // The same package scripts the migrate containers run, so dev exercises them too.
   for (const service of ["auth", "transaction"]) {
-    const migrate = run("run", `migrate:${service}`);
+    const migrate = run(["run", `migrate:${service}`]);
     if ((await migrate.exited) !== 0) return stop(1, `migrate:${service} failed (exit ${migrate.exitCode}); see its output above`);
   }
-  const services = ["auth", "transaction"];
-  children.push(...services.map((service) => run("--watch", `${service}/index.ts`)));
+  const services = ["auth", "transaction"] as const;
+  children.push(...services.map((service) => run(["--watch", `${service}/index.ts`], { METRICS_PORT: String(metricsPorts[service]) })));
   await Bun.write(pidFile, [process.pid, ...children.map((child) => child.pid)].join(" "));
   // A child that exits (a crash at startup, or a kill later) leaves dev useless, so it ends dev.
   const exited = Promise.race(children.map((child, i) => child.exited.then((code) => `${services[i]} service exited (code ${code}); see its output above`)));
   const ready = until(async () => (await healthy(`http://127.0.0.1:${authPort}`)) && (await healthy(`http://127.0.0.1:${transPort}`)), 30_000);
   const problem = await Promise.race([ready.then((ok) => (ok ? null : "the services did not answer /health within 30 s")), exited]);
   if (problem) return stop(1, problem);
+  const metrics = metricsOff
+    ? "off (METRICS_PORT=0)"
+    : `http://localhost:${metricsPorts.auth}/metrics (auth), http://localhost:${metricsPorts.transaction}/metrics (transaction)`;
   console.log(`dev: auth service docs:        http://localhost:${authPort}/docs
 dev: transaction service docs: http://localhost:${transPort}/docs
+dev: metrics:                  ${metrics}
 dev: database: auth at ${hostPort(authDb)}, transaction at ${hostPort(transDb)}${where}
 dev: press Ctrl-C to stop`);
   return stop(1, await exited);

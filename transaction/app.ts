@@ -1,14 +1,14 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import { Registry } from "prom-client";
 import { createServiceApp } from "../common/http";
 import type { AppEnv } from "../common/request-context";
-import type { Logger } from "../common/logger";
-import type { Sql } from "../db/connect";
+import { instrumentSql } from "../db/pool-metrics";
 import { accountRoutes } from "./account-routes";
 import { authClient } from "./auth-client";
 import { authenticate } from "./authenticate";
-import type { TransactionConfig } from "./config";
 import type { TransactionDeps } from "./deps";
 import { historyRoutes } from "./history-routes";
+import { transactionMetrics } from "./metrics";
 import { transferRoutes } from "./transfer-routes";
 
 const description = (tokenUrl: string) => `Moves money between registered users, exactly and all or nothing.
@@ -24,9 +24,13 @@ Or get a token from \`POST /token\` yourself and paste it into **BearerAuth**.
 Amounts are JSON numbers with at most two decimals. Every account starts with the configured
 balance when first used. Send an \`Idempotency-Key\` header to make a retried transfer safe.`;
 
-/** Builds the transaction service from its dependencies, so that tests build one the same way. */
-export function createTransactionApp(deps: { sql: Sql; config: TransactionConfig; log: Logger }): OpenAPIHono<AppEnv> {
-  const { sql, config, log } = deps;
+/**
+ * Builds the transaction service from its dependencies, so that tests build one the same way.
+ * With a `registry`, requests and the pool are measured into it; without one, metrics are off.
+ */
+export function createTransactionApp(deps: Pick<TransactionDeps, "sql" | "config" | "log"> & { registry?: Registry }): OpenAPIHono<AppEnv> {
+  const { config, log, registry } = deps;
+  const sql = registry ? instrumentSql(deps.sql, registry) : deps.sql;
   const app = createServiceApp({
     title: "Transaction service",
     description: description(config.DOCS_TOKEN_URL),
@@ -37,9 +41,11 @@ export function createTransactionApp(deps: { sql: Sql; config: TransactionConfig
       BearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
     },
     tags: [{ name: "transactions", description: "Send money, list your transfers, see your balance. Every route needs a token." }],
+    registry,
   });
-  const auth = authClient({ baseUrl: config.AUTH_SERVICE_URL, timeoutMs: config.AUTH_TIMEOUT_MS, log });
-  const full: TransactionDeps = { ...deps, auth, authenticate: authenticate(auth, config.SECRET_KEY, config.ALGORITHM, config.SECRET_KEY_PREVIOUS) };
+  const metrics = transactionMetrics(registry ?? new Registry());
+  const auth = authClient({ baseUrl: config.AUTH_SERVICE_URL, timeoutMs: config.AUTH_TIMEOUT_MS, log, metrics });
+  const full: TransactionDeps = { sql, config, log, auth, authenticate: authenticate(auth, config.SECRET_KEY, config.ALGORITHM, config.SECRET_KEY_PREVIOUS), metrics };
   transferRoutes(app, full);
   historyRoutes(app, full);
   accountRoutes(app, full);

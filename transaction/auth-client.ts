@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { type ApiError, refuse } from "../common/errors";
 import type { Logger } from "../common/logger";
+import { traceHeaders } from "../common/trace";
+import type { AuthCallOutcome, TransactionMetrics } from "./metrics";
 import { REFUSALS } from "./refusals";
 
 /**
@@ -18,28 +20,36 @@ const unavailable = () => refuse(REFUSALS.auth_unavailable);
 
 /**
  * The transaction service's view of the auth service. Bun's fetch keeps connections alive; every
- * call is bounded by the timeout, carries the caller's request id, and turns any failure of the
- * auth service itself (unreachable, slow, 5xx, nonsense) into 503 so that no money moves.
+ * call is bounded by the timeout, carries the caller's request id and trace (this request's span
+ * as the parent), is counted and timed by outcome, and turns any failure of the auth service
+ * itself (unreachable, slow, 5xx, nonsense) into 503 so that no money moves.
  */
-export function authClient(options: { baseUrl: string; timeoutMs: number; log: Logger }) {
-  async function call(path: string, token: string, requestId: string, body?: unknown): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, "x-request-id": requestId };
+export function authClient(options: { baseUrl: string; timeoutMs: number; log: Logger; metrics: TransactionMetrics }) {
+  async function call(path: "/verify" | "/check-user", token: string, requestId: string, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, "x-request-id": requestId, ...traceHeaders() };
     if (body !== undefined) headers["content-type"] = "application/json";
     const started = performance.now();
+    const measure = (outcome: AuthCallOutcome) => options.metrics.authCall(path, outcome, (performance.now() - started) / 1000);
+    let response: Response;
     try {
-      const response = await fetch(`${options.baseUrl}${path}`, {
+      response = await fetch(`${options.baseUrl}${path}`, {
         method: "POST",
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(options.timeoutMs),
       });
-      options.log.debug("auth_call", { request_id: requestId, path, status: response.status, duration_ms: Math.round(performance.now() - started) });
-      if (response.status >= 500) throw new Error(`auth service answered ${response.status}`);
-      return response;
     } catch (error) {
+      measure((error as Error).name === "TimeoutError" ? "timeout" : "unreachable");
       options.log.warn("auth_unavailable", { request_id: requestId, path, error: (error as Error).message });
       throw unavailable();
     }
+    options.log.debug("auth_call", { request_id: requestId, path, status: response.status, duration_ms: Math.round(performance.now() - started) });
+    measure(response.status >= 500 ? "5xx" : response.status === 401 ? "401" : response.status >= 400 ? "4xx" : "ok");
+    if (response.status >= 500) {
+      options.log.warn("auth_unavailable", { request_id: requestId, path, error: `auth service answered ${response.status}` });
+      throw unavailable();
+    }
+    return response;
   }
 
   /** A reply the contract does not allow: logged (never its values, which may be a user's data), then 503. */

@@ -1,12 +1,15 @@
 import { z } from "zod";
-import { databaseUrl, integer, parseConfig, port, refuseKnownSecrets, sharedEnv } from "../common/config";
+import { databaseUrl, integer, metricsPort, metricsPortApart, parseConfig, port, refuseKnownSecrets, sharedEnv } from "../common/config";
 import { decimalToMinor } from "./money";
+
+const metricsApart = metricsPortApart("TRANS_SERVICE_PORT");
 
 const schema = z
   .object({
     ...sharedEnv,
     TRANS_DATABASE_URL: databaseUrl,
     TRANS_SERVICE_PORT: port(8001),
+    METRICS_PORT: metricsPort(9001),
     /** Only to derive the defaults of AUTH_SERVICE_URL and DOCS_TOKEN_URL. */
     AUTH_SERVICE_PORT: port(8000),
     AUTH_SERVICE_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -20,6 +23,7 @@ const schema = z
     DOCS_TOKEN_URL: z.url().optional(),
   })
   .superRefine(refuseKnownSecrets("TRANS_DATABASE_URL"))
+  .refine(metricsApart.check, metricsApart.issue)
   // Unset, both follow AUTH_SERVICE_PORT, so moving that port needs no second change.
   .transform((c) => ({
     ...c,

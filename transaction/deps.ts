@@ -3,6 +3,7 @@ import type { Sql } from "../db/connect";
 import type { AuthClient } from "./auth-client";
 import type { authenticate } from "./authenticate";
 import type { TransactionConfig } from "./config";
+import type { TransactionMetrics } from "./metrics";
 
 /** What every route of the transaction service is built from; `app.ts` assembles it. */
 export interface TransactionDeps {
@@ -11,4 +12,5 @@ export interface TransactionDeps {
   log: Logger;
   auth: AuthClient;
   authenticate: ReturnType<typeof authenticate>;
+  metrics: TransactionMetrics;
 }

@@ -65,7 +65,7 @@ function requestHash(receiver: string, amountMinor: bigint): string {
 }
 
 export function transferRoutes(app: OpenAPIHono<AppEnv>, deps: TransactionDeps) {
-  const { sql, config, log, auth } = deps;
+  const { sql, config, log, auth, metrics } = deps;
   app.openapi(route(deps), async (c) => {
     const sender = c.get("user");
     const requestId = c.get("requestId");
@@ -73,6 +73,7 @@ export function transferRoutes(app: OpenAPIHono<AppEnv>, deps: TransactionDeps) 
     const key = c.req.valid("header")["idempotency-key"];
     const refused = (refusal: Refusal): never => {
       log.info("transfer_refused", { request_id: requestId, user_id: String(sender.id), reason: refusal.code });
+      metrics.transferRefused(refusal.code);
       throw refuse(refusal);
     };
 
@@ -106,6 +107,7 @@ export function transferRoutes(app: OpenAPIHono<AppEnv>, deps: TransactionDeps) 
       case "idempotency_key_reused":
         return refused(REFUSALS.idempotency_key_reused);
       case "replayed":
+        metrics.transferReplayed();
         c.header("Idempotent-Replayed", "true");
         return c.json(transactionOut(result.transfer), 200);
       case "done":
@@ -116,6 +118,7 @@ export function transferRoutes(app: OpenAPIHono<AppEnv>, deps: TransactionDeps) 
           amount_minor: String(amountMinor),
           receiver_id: String(result.transfer.receiver_id),
         });
+        metrics.transferDone(amountMinor);
         return c.json(transactionOut(result.transfer), 200);
     }
   });
