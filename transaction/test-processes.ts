@@ -28,7 +28,16 @@ export async function startServiceProcess(kind: "auth" | "transaction", env: Rec
     kind === "auth" ? { AUTH_DATABASE_URL: db.url, AUTH_SERVICE_PORT: String(port) } : { TRANS_DATABASE_URL: db.url, TRANS_SERVICE_PORT: String(port) };
   const proc = Bun.spawn([process.execPath, `${root}/${kind}/index.ts`], {
     cwd: logsDir,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: logsDir, SECRET_KEY: TEST_SECRET, ENV: "test", LOGS_DIR: logsDir, ...own, ...env },
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: logsDir,
+      SECRET_KEY: TEST_SECRET,
+      ENV: "test",
+      LOGS_DIR: logsDir,
+      METRICS_PORT: String(freePort()),
+      ...own,
+      ...env,
+    },
     stdout: "ignore",
     stderr: "pipe",
   });

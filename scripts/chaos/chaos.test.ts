@@ -24,6 +24,7 @@ const instance = (kind: Instance["kind"], url: string): Instance => ({
   name: `${kind}-1`,
   kind,
   port: Number(new URL(url).port),
+  metricsPort: 0,
   url,
   logsDir: "",
   up: true,

@@ -14,6 +14,7 @@ export interface Instance {
   name: string;
   kind: "auth" | "transaction";
   port: number;
+  metricsPort: number;
   url: string;
   logsDir: string;
   process?: Subprocess;
@@ -105,7 +106,8 @@ export class Cluster {
     const make = (kind: Instance["kind"], n: number): Instance => {
       const port = freePort();
       const name = `${kind}-${n}`;
-      return { name, kind, port, url: `http://127.0.0.1:${port}`, logsDir: `${options.runDir}/logs/${name}`, up: false, starts: 0 };
+      const logsDir = `${options.runDir}/logs/${name}`;
+      return { name, kind, port, metricsPort: freePort(), url: `http://127.0.0.1:${port}`, logsDir, up: false, starts: 0 };
     };
     this.auth = [make("auth", 1), make("auth", 2)];
     this.transaction = [make("transaction", 1), make("transaction", 2)];
@@ -123,6 +125,8 @@ export class Cluster {
       SECRET_KEY: secret,
       ENV: "test",
       LOGS_DIR: instance.logsDir,
+      // Two instances of a service on one machine cannot share the default management port.
+      METRICS_PORT: String(instance.metricsPort),
       IS_DEBUG: "1",
       ...this.options.env,
     };
