@@ -4,13 +4,13 @@ import { refuse } from "../common/errors";
 import type { AuthenticatedEnv } from "../common/request-context";
 import { guard } from "../common/route";
 import { bearerToken, secretKey, tokenVerifier } from "../common/tokens";
-import type { Sql } from "../db/connect";
 import type { AuthConfig } from "./config";
 import { REFUSALS } from "./refusals";
-import { type Caller, findCaller } from "./sessions";
+import type { Caller } from "./sessions";
+import type { VerifyCache } from "./verify-cache";
 
 /** Issuing and checking this service's tokens; the transaction service shares only the check. */
-export function tokenService(sql: Sql, config: AuthConfig) {
+export function tokenService(config: AuthConfig, cache: VerifyCache) {
   const key = secretKey(config.SECRET_KEY, config.ALGORITHM);
   // New tokens are signed with SECRET_KEY only; SECRET_KEY_PREVIOUS is for checking older ones.
   const verify = tokenVerifier(config.SECRET_KEY, config.ALGORITHM, config.SECRET_KEY_PREVIOUS);
@@ -29,16 +29,17 @@ export function tokenService(sql: Sql, config: AuthConfig) {
     },
 
     /**
-     * Route middleware that puts the caller in `c.var.user`: signature and expiry first, then one
-     * read that refuses a token issued before the last password change or whose session has
-     * ended. It runs before body validation, so a request without a valid token is a 401
-     * whatever its body, as in the original.
+     * Route middleware that puts the caller in `c.var.user`: signature and expiry first, then the
+     * user's token version and the token's session, from memory (kept exact by LISTEN/NOTIFY) or
+     * else read by primary key, which refuse a token issued before the last password change or
+     * whose session has ended. It runs before body validation, so a request without a valid token
+     * is a 401 whatever its body, as in the original.
      */
     authenticate: guard(
       createMiddleware<AuthenticatedEnv<Caller>>(async (c, next) => {
         const claims = await verify(bearerToken(c.req.header("authorization")));
         if (!claims.sessionId) throw refuse(REFUSALS.invalid_token, { reason: "no_session" });
-        const found = await findCaller(sql, claims.userId, claims.sessionId);
+        const found = await cache.caller(claims.userId, claims.sessionId);
         if (!found) throw refuse(REFUSALS.invalid_token, { reason: "unknown_user" });
         if (found.user.token_version !== claims.version) throw refuse(REFUSALS.invalid_token, { reason: "revoked" });
         if (!found.sessionLive) throw refuse(REFUSALS.invalid_token, { reason: "session_ended" });

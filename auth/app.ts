@@ -2,9 +2,11 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { Registry } from "prom-client";
 import { createServiceApp } from "../common/http";
 import type { AppEnv } from "../common/request-context";
+import type { AppDeps } from "../common/server";
 import { instrumentSql } from "../db/pool-metrics";
 import { tokenService } from "./access-tokens";
 import { checkUserRoutes } from "./check-user-routes";
+import type { AuthConfig } from "./config";
 import type { AuthDeps } from "./deps";
 import { loginRoutes } from "./login-routes";
 import { authMetrics } from "./metrics";
@@ -12,6 +14,7 @@ import { passwordRoutes } from "./password-routes";
 import { registerRoutes } from "./register-routes";
 import { sessionRoutes } from "./session-routes";
 import { passwordThrottle, registrationThrottle } from "./throttle";
+import { verifyCache, type VerifyCache } from "./verify-cache";
 import { verifyRoutes } from "./verify-routes";
 
 const DESCRIPTION = `Registers users and issues JWT bearer tokens (OAuth2 password flow).
@@ -22,9 +25,10 @@ ends it. A password change revokes every token issued before it and ends every s
 
 /**
  * Builds the auth service from its dependencies, so that tests build one the same way. With a
- * `registry`, requests and the pool are measured into it; without one, metrics are off.
+ * `registry`, requests and the pool are measured into it; without one, metrics are off. `cache`
+ * is given by tests that look into it; otherwise the app makes its own.
  */
-export function createAuthApp(deps: Pick<AuthDeps, "sql" | "config" | "log"> & { registry?: Registry }): OpenAPIHono<AppEnv> {
+export function createAuthApp(deps: AppDeps<AuthConfig> & { cache?: VerifyCache }): OpenAPIHono<AppEnv> {
   const { config, log, registry } = deps;
   const sql = registry ? instrumentSql(deps.sql, registry) : deps.sql;
   const app = createServiceApp({
@@ -43,11 +47,13 @@ export function createAuthApp(deps: Pick<AuthDeps, "sql" | "config" | "log"> & {
     corsOrigins: config.CORS_ORIGINS,
     registry,
   });
+  const cache = deps.cache ?? verifyCache({ sql, log, maxEntries: config.VERIFY_CACHE_SIZE, onShutdown: deps.onShutdown });
   const full: AuthDeps = {
     sql,
     config,
     log,
-    tokens: tokenService(sql, config),
+    cache,
+    tokens: tokenService(config, cache),
     throttle: passwordThrottle(sql, config),
     registrations: registrationThrottle(sql, config),
     metrics: authMetrics(registry ?? new Registry()),

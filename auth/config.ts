@@ -39,6 +39,8 @@ const schema = z
     REGISTRATION_MAX_PER_ADDRESS: integer(50),
     REGISTRATION_WINDOW_MINUTES: integer(60),
     TRUST_PROXY: proxyCount,
+    /** How many users (and as many sessions) each instance keeps in memory for /verify (see verify-cache.ts). */
+    VERIFY_CACHE_SIZE: integer(10_000),
     /** Origins whose pages (the transaction service's Swagger UI) may call this service. */
     CORS_ORIGINS: z
       .string()

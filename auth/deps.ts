@@ -4,6 +4,7 @@ import type { TokenService } from "./access-tokens";
 import type { AuthConfig } from "./config";
 import type { AuthMetrics } from "./metrics";
 import type { PasswordThrottle, RegistrationThrottle } from "./throttle";
+import type { VerifyCache } from "./verify-cache";
 
 /** What every route of the auth service is built from; `app.ts` assembles it. */
 export interface AuthDeps {
@@ -14,4 +15,5 @@ export interface AuthDeps {
   throttle: PasswordThrottle;
   registrations: RegistrationThrottle;
   metrics: AuthMetrics;
+  cache: VerifyCache;
 }

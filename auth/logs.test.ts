@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { readFileSync } from "node:fs";
-import { logLines } from "../common/testing";
+import { logLines, logsWritten } from "../common/testing";
 import { post, type Call } from "./test-client";
 import { startAuthService, type RunningAuth } from "./test-server";
 
@@ -51,6 +51,7 @@ beforeAll(async () => {
     secrets.push(tokens.access_token, tokens.access_token.split(".")[2], tokens.refresh_token);
   }
   secrets.push(row!.password_hash);
+  await logsWritten();
   text = readFileSync(auth.logFile, "utf8");
   lines = (await logLines(auth.logFile)) as Line[];
 });

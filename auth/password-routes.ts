@@ -9,9 +9,9 @@ import { clientAddress } from "./client-address";
 import type { AuthDeps } from "./deps";
 import { REFUSALS } from "./refusals";
 import { Password, UserOut } from "./schemas";
-import { logEnded } from "./session-grants";
+import { recordEnded } from "./session-grants";
 import { endSessions } from "./sessions";
-import { changePasswordHash, publicUser } from "./users";
+import { changePasswordHash, findUserById, publicUser } from "./users";
 
 const ChangePasswordIn = z
   .object({
@@ -37,9 +37,13 @@ const route = (tokens: TokenService) =>
     refusals: [REFUSALS.wrong_old_password, REFUSALS.too_many_attempts],
   });
 
-export function passwordRoutes(app: OpenAPIHono<AppEnv>, { sql, log, config, tokens, throttle, metrics }: AuthDeps) {
+export function passwordRoutes(app: OpenAPIHono<AppEnv>, { sql, log, config, tokens, throttle, metrics, cache }: AuthDeps) {
   app.openapi(route(tokens), async (c) => {
-    const user = c.get("user");
+    const caller = c.get("user");
+    // The hash is read here, not kept with the caller in memory; the version guard below still
+    // refuses the change if another one revoked this token meanwhile.
+    const user = await findUserById(sql, caller.id);
+    if (!user) throw refuse(REFUSALS.invalid_token, { reason: "unknown_user" });
     const { old_password, new_password } = c.req.valid("json");
     const requestId = c.get("requestId");
     const check = await throttle.reserve(`user:${user.id}`, clientAddress(c, config.TRUST_PROXY));
@@ -58,14 +62,17 @@ export function passwordRoutes(app: OpenAPIHono<AppEnv>, { sql, log, config, tok
     const passwordHash = await Bun.password.hash(new_password, "argon2id");
     // One transaction: the new version and the ended sessions are seen together or not at all.
     const { changed, ended } = await transaction(sql, async (tx) => {
-      const changed = await changePasswordHash(tx, { id: user.id, tokenVersion: user.token_version, passwordHash });
+      const changed = await changePasswordHash(tx, { id: user.id, tokenVersion: caller.token_version, passwordHash });
       return { changed, ended: changed ? await endSessions(tx, { userId: user.id, reason: "password_changed" }) : [] };
     });
+    // Before answering: this instance refuses the old tokens and sessions from now on, not from
+    // when its own notification comes back.
+    cache.forgetUser(user.id);
     // No row: another change with this same token won the race and revoked it.
     if (!changed) throw refuse(REFUSALS.invalid_token, { reason: "revoked" });
     log.info("password_changed", { request_id: requestId, user_id: String(user.id) });
     metrics.passwordChange("changed");
-    logEnded({ log, metrics }, requestId, user.id, "password_changed", ended);
+    recordEnded({ log, metrics, cache }, requestId, user.id, "password_changed", ended);
     return c.json(publicUser(changed), 200);
   });
 }

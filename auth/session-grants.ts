@@ -38,7 +38,7 @@ export async function startSession(c: Context<AppEnv>, deps: AuthDeps, user: { i
     metrics.login("wrong_password");
     throw refuse(REFUSALS.invalid_credentials);
   }
-  logEnded(deps, requestId, user.id, "evicted", created.evicted);
+  recordEnded(deps, requestId, user.id, "evicted", created.evicted);
   log.info("session_created", { request_id: requestId, user_id: String(user.id), session_id: sessionId });
   metrics.sessionCreated();
   return { ...(await tokens.issue(user, sessionId)), refresh_token: refreshToken };
@@ -89,11 +89,13 @@ export async function refreshSession(c: Context<AppEnv>, deps: AuthDeps, present
     if (outcome.refused === "refresh_token_reused") {
       log.warn("refresh_token_reused", { request_id: requestId, user_id: String(outcome.userId), session_id: sessionId });
       deps.metrics.refreshTokenReuse();
-      logEnded(deps, requestId, outcome.userId, "refresh_token_reused", [sessionId]);
+      recordEnded(deps, requestId, outcome.userId, "refresh_token_reused", [sessionId]);
     }
     throw refuse(REFUSALS.invalid_grant, { reason: outcome.refused });
   }
   const { session } = outcome;
+  // A rotation moved the session's expiry: what this instance remembers of it is out of date.
+  deps.cache.forgetSessions([sessionId]);
   c.set("userId", String(session.user_id));
   log.info("token_refreshed", { request_id: requestId, user_id: String(session.user_id), session_id: sessionId, within_grace: outcome.grace });
   deps.metrics.sessionRefreshed();
@@ -101,15 +103,19 @@ export async function refreshSession(c: Context<AppEnv>, deps: AuthDeps, present
   return { ...(await tokens.issue(user, sessionId)), refresh_token: outcome.refreshToken };
 }
 
-/** One `session_ended` line for every act that ends sessions, whatever ended them. */
-export function logEnded(
-  { log, metrics }: Pick<AuthDeps, "log" | "metrics">,
+/**
+ * For every act that ends sessions, whatever ended them: this instance forgets them at once
+ * (before it answers; the others hear of it by notification), a count, and one `session_ended` line.
+ */
+export function recordEnded(
+  { log, metrics, cache }: Pick<AuthDeps, "log" | "metrics" | "cache">,
   requestId: string,
   userId: bigint | string,
   reason: SessionEndReason,
   sessionIds: string[],
 ): void {
   if (sessionIds.length === 0) return;
+  cache.forgetSessions(sessionIds);
   metrics.sessionsEnded(reason, sessionIds.length);
   log.info("session_ended", { request_id: requestId, user_id: String(userId), reason, sessions: sessionIds.length, session_ids: sessionIds.slice(0, 20) });
 }

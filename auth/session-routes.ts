@@ -7,7 +7,7 @@ import { SESSION_ID } from "../common/tokens";
 import type { TokenService } from "./access-tokens";
 import type { AuthDeps } from "./deps";
 import { REFUSALS } from "./refusals";
-import { logEnded } from "./session-grants";
+import { recordEnded } from "./session-grants";
 import { endSessions, listSessions } from "./sessions";
 
 const SessionOut = z
@@ -70,7 +70,7 @@ const routes = (tokens: TokenService) => ({
   }),
 });
 
-export function sessionRoutes(app: OpenAPIHono<AppEnv>, { sql, log, tokens, metrics }: AuthDeps) {
+export function sessionRoutes(app: OpenAPIHono<AppEnv>, { sql, log, tokens, metrics, cache }: AuthDeps) {
   const { logout, list, remove } = routes(tokens);
 
   app.openapi(logout, async (c) => {
@@ -80,7 +80,7 @@ export function sessionRoutes(app: OpenAPIHono<AppEnv>, { sql, log, tokens, metr
     const which = scope === "local" ? { only: current } : scope === "others" ? { except: current } : {};
     const endedIds = await endSessions(sql, { userId: user.id, reason: "logout", ...which });
     log.info("logged_out", { request_id: c.get("requestId"), user_id: String(user.id), session_id: current, scope });
-    logEnded({ log, metrics }, c.get("requestId"), user.id, "logout", endedIds);
+    recordEnded({ log, metrics, cache }, c.get("requestId"), user.id, "logout", endedIds);
     return c.body(null, 204);
   });
 
@@ -106,7 +106,7 @@ export function sessionRoutes(app: OpenAPIHono<AppEnv>, { sql, log, tokens, metr
     // Not a session id at all: no session of that id exists, which is all the caller needs to know.
     const endedIds = SESSION_ID.test(id) ? await endSessions(sql, { userId: user.id, only: id, reason: "deleted" }) : [];
     if (endedIds.length === 0) throw refuse(REFUSALS.session_not_found);
-    logEnded({ log, metrics }, c.get("requestId"), user.id, "deleted", endedIds);
+    recordEnded({ log, metrics, cache }, c.get("requestId"), user.id, "deleted", endedIds);
     return c.body(null, 204);
   });
 }

@@ -1,8 +1,11 @@
 import type { Sql } from "../db/connect";
-import type { UserWithSecrets } from "./users";
+import type { VerifiedUser } from "./users";
 
-/** The caller of a Bearer route: the token's user and the session the token belongs to. */
-export type Caller = UserWithSecrets & { session_id: string };
+/**
+ * The caller of a Bearer route: the token's user and the session the token belongs to. No
+ * password hash: this is what /verify keeps in memory; the one route that needs the hash reads it.
+ */
+export type Caller = VerifiedUser & { session_id: string };
 
 /** Why a session ended; logged, and kept in `end_reason` until the purge. */
 export type EndReason = "logout" | "deleted" | "refresh_token_reused" | "password_changed" | "evicted";
@@ -13,15 +16,27 @@ export type EndReason = "logout" | "deleted" | "refresh_token_reused" | "passwor
  * token's validity depends on besides its signature (the user's token version and the session),
  * so a cache of it stays correct if it is dropped whenever a password changes or a session ends.
  */
-export async function findCaller(sql: Sql, userId: string, sessionId: string): Promise<{ user: UserWithSecrets; sessionLive: boolean } | undefined> {
-  const [row] = await sql<(UserWithSecrets & { session_live: boolean })[]>`
-    SELECT u.id, u.username, u.email, u.created_at, u.password_hash, u.token_version, s.id IS NOT NULL AS session_live
+export async function findCaller(sql: Sql, userId: string, sessionId: string): Promise<{ user: VerifiedUser; sessionLive: boolean } | undefined> {
+  const [row] = await sql<(VerifiedUser & { session_live: boolean })[]>`
+    SELECT u.id, u.username, u.email, u.created_at, u.token_version, s.id IS NOT NULL AS session_live
     FROM users u
     LEFT JOIN sessions s ON s.id = ${sessionId} AND s.user_id = u.id AND s.ended_at IS NULL AND s.expires_at > now()
     WHERE u.id = ${userId}`;
   if (!row) return undefined;
   const { session_live, ...user } = row;
   return { user, sessionLive: session_live };
+}
+
+/** A session as /verify's memory keeps it: whose it is, and until when it is live (0: ended). */
+export interface SessionState {
+  userId: string;
+  liveUntilMs: number;
+}
+
+export async function findSessionState(sql: Sql, sessionId: string): Promise<SessionState | undefined> {
+  const [row] = await sql<{ user_id: bigint; live_until: Date | null }[]>`
+    SELECT user_id, CASE WHEN ended_at IS NULL THEN expires_at END AS live_until FROM sessions WHERE id = ${sessionId}`;
+  return row && { userId: String(row.user_id), liveUntilMs: row.live_until?.getTime() ?? 0 };
 }
 
 export interface NewSession {

@@ -7,9 +7,12 @@ export interface User {
   email: string;
   created_at: Date;
 }
-export interface UserWithSecrets extends User {
-  password_hash: string;
+/** What /verify checks a token against: the public user and the version tokens must carry. */
+export interface VerifiedUser extends User {
   token_version: number;
+}
+export interface UserWithSecrets extends VerifiedUser {
+  password_hash: string;
 }
 
 export class DuplicateUser extends Error {
@@ -59,6 +62,12 @@ export async function findUserForLogin(sql: Sql, identifier: string): Promise<Us
 export async function findUserById(sql: Sql, id: string | bigint): Promise<UserWithSecrets | undefined> {
   const [row] = await sql<UserWithSecrets[]>`
     SELECT id, username, email, created_at, password_hash, token_version FROM users WHERE id = ${id}`;
+  return row;
+}
+
+export async function findVerifiedUser(sql: Sql, id: string | bigint): Promise<VerifiedUser | undefined> {
+  const [row] = await sql<VerifiedUser[]>`
+    SELECT id, username, email, created_at, token_version FROM users WHERE id = ${id}`;
   return row;
 }
 

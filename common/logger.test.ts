@@ -61,4 +61,28 @@ describe("the JSON-lines logger", () => {
     again.close();
     expect(lines(file).map((l) => l.event)).toEqual(["first_run", "second_run"]);
   });
+
+  test("gathers a turn's info lines into one write at the end of the turn, and writes a warning at once", async () => {
+    const { file, log } = freshLog();
+    log.info("first");
+    log.info("second");
+    expect(existsSync(file) ? readFileSync(file, "utf8") : "").toBe("");
+    log.warn("urgent");
+    expect(lines(file).map((l) => l.event)).toEqual(["first", "second", "urgent"]);
+    log.info("third");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lines(file).map((l) => l.event)).toEqual(["first", "second", "urgent", "third"]);
+    log.close();
+  });
+
+  test("writes the waiting lines when the process exits, even by process.exit", async () => {
+    const file = `${mkdtempSync(`${tmpdir()}/logger-exit-`)}/service.log`;
+    const script = `import { Logger } from "${import.meta.dir}/logger";
+      const log = new Logger({ file: ${JSON.stringify(file)}, maxBytes: 1 << 20, maxFiles: 2, debug: false, stdout: false });
+      log.info("last_words");
+      process.exit(0);`;
+    const proc = Bun.spawn(["bun", "-e", script], { stderr: "pipe" });
+    expect(await proc.exited).toBe(0);
+    expect(lines(file).map((l) => l.event)).toEqual(["last_words"]);
+  });
 });

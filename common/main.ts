@@ -1,8 +1,7 @@
 import { ConfigError } from "./config";
-import type { Registry } from "prom-client";
 import { Logger } from "./logger";
 import { createRegistry, serveMetrics } from "./metrics";
-import { exitOnSignals, serve } from "./server";
+import { exitOnSignals, serve, type AppDeps } from "./server";
 import { connect, normalizeDatabaseUrl, type Sql } from "../db/connect";
 
 /** The settings as a debug line can show them: no secret, and a database URL as host and name only. */
@@ -37,7 +36,7 @@ export function runService<C extends SharedSettings>(service: {
   loadConfig: () => C;
   databaseUrl: (config: C) => string;
   port: (config: C) => number;
-  createApp: (deps: { sql: Sql; config: C; log: Logger; registry?: Registry }) => { fetch: (request: Request, env: never) => Response | Promise<Response> };
+  createApp: (deps: AppDeps<C>) => { fetch: (request: Request, env: never) => Response | Promise<Response> };
   /** Work the service does beside requests (a purge, say); answers how to stop it before the pool closes. */
   background?: (deps: { sql: Sql; config: C; log: Logger }) => () => Promise<void>;
 }): void {
@@ -61,7 +60,8 @@ export function runService<C extends SharedSettings>(service: {
   const sql = connect(service.databaseUrl(config), { max: config.DB_POOL_MAX });
   // METRICS_PORT=0 turns metrics off: no registry, so nothing is measured on the request path.
   const registry = config.METRICS_PORT ? createRegistry() : undefined;
-  const app = service.createApp({ sql, config, log, registry });
+  const stops: (() => Promise<void>)[] = [];
+  const app = service.createApp({ sql, config, log, registry, onShutdown: (stop) => stops.push(stop) });
   // A port that is taken stops the service with one line naming it, not a stack trace.
   const listen = <T>(what: string, start: () => T): T => {
     try {
@@ -75,6 +75,7 @@ export function runService<C extends SharedSettings>(service: {
   const stopBackground = service.background?.({ sql, config, log });
   const close = async () => {
     await stopBackground?.();
+    await Promise.all(stops.map((stop) => stop()));
     await metrics?.stop();
     await sql.end({ timeout: 10 });
   };

@@ -26,8 +26,12 @@ export function requestContext(log: Logger) {
     const given = c.req.header("x-request-id");
     const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     c.set("requestId", requestId);
-    await next();
+    // Set before the response exists, it is written into it as it is made; set after, Hono would
+    // copy the whole response to add it (a profile of /verify showed several copies a request).
     c.header("X-Request-Id", requestId);
+    await next();
+    // A route that answers with a Response of its own (the docs' assets) did not take it.
+    if (!c.res.headers.has("X-Request-Id")) c.header("X-Request-Id", requestId);
     // A container healthcheck asks every few seconds; its answers would bury the real traffic,
     // so a probe that succeeds is a debug line. A failing probe is logged like any request.
     const quiet = PROBES.has(c.req.path) && c.res.status < 300;

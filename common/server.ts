@@ -1,9 +1,28 @@
+import type { Registry } from "prom-client";
+import type { Sql } from "../db/connect";
 import type { Logger } from "./logger";
 
 export interface Served {
   port: number;
   /** Stops accepting, lets in-flight requests finish, then runs `close` (the pools). */
   shutdown(): Promise<void>;
+}
+
+/**
+ * How an app registers work that runs beside its HTTP handling (a background purge, a LISTEN
+ * connection): each `stop` runs at shutdown, after the server has stopped, before the pool closes.
+ * An app built without it (some tests) runs no such work.
+ */
+export type OnShutdown = (stop: () => Promise<void>) => void;
+
+/** What both services' apps are built from. */
+export interface AppDeps<C> {
+  sql: Sql;
+  config: C;
+  log: Logger;
+  /** Where requests and the pool are measured; without one, metrics are off. */
+  registry?: Registry;
+  onShutdown?: OnShutdown;
 }
 
 type Fetch = (request: Request, server: Bun.Server<unknown>) => Response | Promise<Response>;

@@ -1,14 +1,12 @@
 import { expect } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import type { Sql } from "../db/connect";
 import type { TestDatabase } from "../db/testing";
-import type { Registry } from "prom-client";
 import { openAPIDocument } from "./docs";
 import { Logger } from "./logger";
 import { createRegistry, serveMetrics } from "./metrics";
 import { assertDocumented } from "./openapi-conformance";
-import { serve } from "./server";
+import { serve, type AppDeps } from "./server";
 
 /** What the tests of both services share: a service really serving HTTP, and how to call it. */
 
@@ -29,16 +27,18 @@ export function serveForTest<C extends { LOGS_DIR: string; LOG_MAX_BYTES: number
   name: "auth_service" | "transaction_service";
   db: TestDatabase;
   config: C;
-  createApp: (deps: { sql: Sql; config: C; log: Logger; registry?: Registry }) => { fetch: (request: Request, env: never) => Response | Promise<Response> };
+  createApp: (deps: AppDeps<C>) => { fetch: (request: Request, env: never) => Response | Promise<Response> };
   port?: number;
 }): ServedForTest {
   const { name, db, config } = options;
   const logFile = `${config.LOGS_DIR}/${name}/${name}.log`;
   const log = new Logger({ file: logFile, maxBytes: config.LOG_MAX_BYTES, maxFiles: 2, debug: true, stdout: false });
   const registry = config.METRICS_PORT ? createRegistry() : undefined;
-  const app = options.createApp({ sql: db.sql, config, log, registry });
+  const stops: (() => Promise<void>)[] = [];
+  const app = options.createApp({ sql: db.sql, config, log, registry, onShutdown: (stop) => stops.push(stop) });
   const metrics = registry && serveMetrics(registry, 0);
-  const served = serve({ fetch: app.fetch as never, port: options.port ?? 0, close: async () => {} });
+  const close = async () => void (await Promise.all(stops.map((stop) => stop())));
+  const served = serve({ fetch: app.fetch as never, port: options.port ?? 0, close });
   const url = `http://127.0.0.1:${served.port}`;
   documents.set(
     url,
@@ -114,8 +114,16 @@ export async function request(url: string, method: string, path: string, call: C
   return answer;
 }
 
+/**
+ * A service under test runs in the test's own process, and writes its info lines at the end of
+ * the event loop's turn (common/logger.ts): a response can reach the test first. One turn later
+ * (setImmediate runs in order) every line of a request already answered is in the file.
+ */
+export const logsWritten = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** A service's log, one parsed JSON object per line. */
 export async function logLines(logFile: string): Promise<Record<string, any>[]> {
+  await logsWritten();
   const text = await Bun.file(logFile).text();
   return text
     .split("\n")

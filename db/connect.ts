@@ -36,7 +36,14 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
     types: { bigint: postgres.BigInt },
     // A database that cannot be reached fails the request in seconds (a 503), not in 30.
     connect_timeout: 5,
-    connection: { application_name: "auth-trans-app" },
+    // Every query is a prepared statement, and left to itself PostgreSQL plans most of them
+    // afresh on each execution (a custom plan, for the parameter values): for the history page
+    // that planning cost as much as running it. A generic plan is made once per connection; the
+    // queries here are all index lookups whose best plan does not depend on the values
+    // (history-query.test.ts checks the history's generic plan). Halved the history query's
+    // time on the 2-core machine (0.73 -> 0.38 ms at 1M transfers), and a page by before_id
+    // now costs what the first page costs.
+    connection: { application_name: "auth-trans-app", plan_cache_mode: "force_generic_plan" },
   }) as unknown as Sql;
 }
 

@@ -35,7 +35,7 @@ describe("docker-compose.yml", () => {
   test("holds no secret: a password or key is handed on from .env to the secrets job, or read from a secret file", () => {
     for (const [name, s] of Object.entries(compose.services)) {
       expect(s.env_file).toBeUndefined();
-      for (const [key, value] of Object.entries(s.environment ?? {}).filter(([k]) => /PASSWORD|SECRET|TOKEN_URL$|KEY|DATABASE_URL/i.test(k))) {
+      for (const [key, value] of Object.entries(s.environment ?? {}).filter(([k]) => /PASSWORD|SECRET|TOKEN_URL$|_KEY$|DATABASE_URL/i.test(k))) {
         if (key.endsWith("_FILE")) expect(`${name} ${key}=${value}`).toMatch(/=\/run\/secrets\/\w+\/\w+$/);
         else if (key !== "DOCS_TOKEN_URL") expect(`${name} ${key}=${value}`).toMatch(/^secrets \w+=\$\{\w+:-\}$/);
       }

@@ -19,6 +19,8 @@ const schema = z
       .default("1000.00")
       .transform((v, ctx) => decimalToMinor(v) ?? (ctx.addIssue({ code: "custom", message: "must be a decimal such as 1000.00" }), z.NEVER)),
     TRANSACTIONS_DEFAULT_LIMIT: z.coerce.number().int().min(1).max(1000).default(1000),
+    /** How long an Idempotency-Key replays its transfer; the IETF draft asks for at least 24 hours. */
+    IDEMPOTENCY_KEY_RETENTION_HOURS: integer(24, 24),
     /** The auth service's /token as the user's browser reaches it, for Swagger UI's Authorize. */
     DOCS_TOKEN_URL: z.url().optional(),
   })

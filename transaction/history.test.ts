@@ -60,6 +60,31 @@ describe("GET /transactions", () => {
     expect((await history(url(), alice, "?skip=100")).body).toEqual([]);
   });
 
+  test("pages with before_id through exactly the whole list, and skip applies after the cursor", async () => {
+    const all = (await history(url(), alice, "?limit=1000")).body as Item[];
+    const pages: Item[] = [];
+    for (let page = (await history(url(), alice, "?limit=4")).body as Item[]; page.length > 0; ) {
+      pages.push(...page);
+      const next = await history(url(), alice, `?limit=4&before_id=${page.at(-1)!.id}`);
+      expect(next.status).toBe(200);
+      page = next.body;
+    }
+    expect(pages).toEqual(all);
+    expect((await history(url(), alice, `?before_id=${all[1]!.id}&skip=2&limit=3`)).body).toEqual(all.slice(4, 7));
+    expect((await history(url(), alice, `?before_id=${all.at(-1)!.id}`)).body).toEqual([]);
+  });
+
+  test("refuses a before_id that is not one of the user's transfers (422 on before_id)", async () => {
+    const bobs = (await history(url(), bob)).body as Item[];
+    const notAlices = bobs.find((item) => item.sender_username !== "alice" && item.receiver_username !== "alice")!;
+    for (const id of [notAlices.id, 999_999_999]) {
+      const answer = await history(url(), alice, `?before_id=${id}`);
+      expect(answer.status).toBe(422);
+      expect(answer.body.code).toBe("validation_error");
+      expect(answer.body.detail).toEqual([{ loc: ["query", "before_id"], msg: "is not one of your transfers", type: "unknown_cursor" }]);
+    }
+  });
+
   test("answers [] to a user who never had an account, and opens none", async () => {
     const answer = await history(url(), nobody);
     expect({ status: answer.status, body: answer.body }).toEqual({ status: 200, body: [] });
@@ -82,6 +107,11 @@ describe("GET /transactions", () => {
     ["a limit that is not a number", "?limit=abc", "limit"],
     ["a skip that is not a number", "?skip=abc", "skip"],
     ["a fractional limit", "?limit=1.5", "limit"],
+    ["a before_id of 0", "?before_id=0", "before_id"],
+    ["a negative before_id", "?before_id=-5", "before_id"],
+    ["a fractional before_id", "?before_id=1.5", "before_id"],
+    ["a before_id that is not a number", "?before_id=abc", "before_id"],
+    ["a before_id beyond bigint", "?before_id=9223372036854775808", "before_id"],
   ] as const) {
     test(`refuses ${name} (422 validation_error)`, async () => {
       const answer = await history(url(), alice, query);

@@ -8,7 +8,7 @@ const url = () => services.trans.url;
 const key = (value: string) => ({ "Idempotency-Key": value });
 
 /** Each test has a sender and a receiver of its own, so that it reads balances nobody else moves. */
-const NAMES = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "ken"] as const;
+const NAMES = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "ken", "leo", "mia"] as const;
 const users = {} as Record<(typeof NAMES)[number], User>;
 
 beforeAll(async () => {
@@ -86,4 +86,15 @@ describe("Idempotency-Key", () => {
     expect(audit.violations).toEqual([]);
     expect(audit.ok).toBe(true);
   }, 30_000);
+
+  test("a retry after the retention (24 hours by default) is a new transfer", async () => {
+    const { leo, mia } = users;
+    const first = await transfer(url(), leo, { receiver_username: "mia", amount: 3 }, key("late"));
+    await services.trans.db.sql`UPDATE idempotency_keys SET created_at = now() - interval '24 hours 1 second' WHERE key = 'late'`;
+    const late = await transfer(url(), leo, { receiver_username: "mia", amount: 3 }, key("late"));
+    expect(late.status).toBe(200);
+    expect(late.headers.get("idempotent-replayed")).toBeNull();
+    expect(late.body.id).not.toBe(first.body.id);
+    expect(await balance(url(), mia)).toBe(1006);
+  });
 });

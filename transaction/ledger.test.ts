@@ -47,6 +47,7 @@ function send(from: User, to: User, amountMinor: bigint, key: string | null = nu
     openingMinor: OPENING_MINOR,
     key,
     requestHash,
+    keyRetentionHours: 24,
   });
 }
 
@@ -90,6 +91,7 @@ describe("accounts", () => {
         openingMinor: OPENING_MINOR,
         key: null,
         requestHash: "h1",
+        keyRetentionHours: 24,
       });
     const paid = await byName(bob.username.toUpperCase());
     expect(paid.outcome).toBe("done");

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { logsWritten } from "../common/testing";
 import { logLines, registerUsers, startServices, transfer, type Services, type User } from "./test-client";
 
 /** Request ids across both services, and what the transaction service's log says (and never says). */
@@ -83,6 +84,7 @@ describe("the transaction service's log", () => {
     expect(event("log-funds", "request")).toMatchObject({ method: "POST", path: "/transfer", status: 400, user_id: String(poor.id) });
     expect(typeof event("log-funds", "request")!.duration_ms).toBe("number");
 
+    await logsWritten();
     const text = await Bun.file(services.trans.logFile).text();
     for (const user of [alice, bob, poor]) {
       expect(text).not.toContain(user.token);

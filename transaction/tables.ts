@@ -51,7 +51,10 @@ export const transfers = pgTable(
   ],
 );
 
-/** A client's Idempotency-Key, scoped to the sender, with the hash of the request it came with. */
+/**
+ * A client's Idempotency-Key, scoped to the sender, with the hash of the request it came with.
+ * Kept for IDEMPOTENCY_KEY_RETENTION_HOURS, then purged in small batches by created_at.
+ */
 export const idempotencyKeys = pgTable(
   "idempotency_keys",
   {
@@ -63,5 +66,9 @@ export const idempotencyKeys = pgTable(
       .references(() => transfers.id),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ name: "idempotency_keys_pkey", columns: [t.ownerUid, t.key] })],
+  (t) => [
+    primaryKey({ name: "idempotency_keys_pkey", columns: [t.ownerUid, t.key] }),
+    // The purge reads the oldest keys first, a batch at a time, without scanning the table.
+    index("idempotency_keys_created_at_idx").on(t.createdAt),
+  ],
 );

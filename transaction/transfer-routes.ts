@@ -89,7 +89,9 @@ export function transferRoutes(app: OpenAPIHono<AppEnv>, deps: TransactionDeps) 
         amountMinor,
         openingMinor: config.DEFAULT_BALANCE,
         key: key ?? null,
-        requestHash: requestHash(receiver_username, amountMinor),
+        // Only a key needs the hash; most transfers come without one.
+        requestHash: key === undefined ? null : requestHash(receiver_username, amountMinor),
+        keyRetentionHours: config.IDEMPOTENCY_KEY_RETENTION_HOURS,
       });
     // The receiver is first looked for among this service's accounts, inside the same call;
     // the auth service is asked only about a receiver this service has never seen.

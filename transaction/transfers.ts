@@ -23,8 +23,10 @@ export interface TransferInput {
   openingMinor: bigint;
   /** The client's Idempotency-Key, scoped to the sender, or null. */
   key: string | null;
-  /** A hash of the request, so that a key reused with another body is told apart from a retry. */
-  requestHash: string;
+  /** A hash of the request, so that a key reused with another body is told apart from a retry (with a key only). */
+  requestHash: string | null;
+  /** How long a key replays its transfer; an older one is treated as absent. */
+  keyRetentionHours: number;
 }
 
 export type TransferResult =
@@ -34,7 +36,7 @@ export type TransferResult =
 type FunctionRow = { outcome: TransferResult["outcome"] } & TransferRow;
 
 /**
- * Makes the transfer in one round trip: transfer_money (migration 0001) checks the key, finds a
+ * Makes the transfer in one round trip: transfer_money (migrations 0001, 0003) checks the key, finds a
  * receiver given by name, opens both accounts on first use, locks them in a fixed order and
  * checks the balance before it writes anything. Refusals come back as outcomes; only a bug or an outage throws.
  */
@@ -45,7 +47,8 @@ export async function transferMoney(sql: Sql, input: TransferInput): Promise<Tra
       ${input.senderUid}::bigint, ${input.senderUsername}::text,
       ${input.receiverUid}::bigint, ${input.receiverUsername}::text,
       ${input.amountMinor}::bigint, ${input.openingMinor}::bigint,
-      ${input.key}::text, ${input.requestHash}::text
+      ${input.key}::text, ${input.requestHash}::text,
+      make_interval(hours => ${input.keyRetentionHours}::int)
     )`;
   if (!row) throw new Error("transfer_money returned no row");
   const { outcome, ...transfer } = row;
@@ -56,6 +59,8 @@ export async function transferMoney(sql: Sql, input: TransferInput): Promise<Tra
 export interface Page {
   skip: number;
   limit: number;
+  /** A keyset cursor: the page starts after this transfer (one of the user's) in newest-first order. */
+  beforeId?: bigint;
 }
 
 /**
@@ -65,38 +70,52 @@ export interface Page {
  * Each side of the UNION ALL is a range scan of its history index that stops after skip + limit
  * rows; the two short lists are merged, and only the rows of the page look up their usernames.
  * No transfer is in both lists (a CHECK forbids sending to oneself), so UNION ALL needs no
- * de-duplication. With 10,000 accounts and 20,000 transfers, ANALYZEd, PostgreSQL 15 and 18
- * both plan it as (see ledger.test.ts):
+ * de-duplication. With 10,000 accounts and 20,000 transfers, or 1,000,000 transfers, ANALYZEd,
+ * PostgreSQL 15 and 18 both plan it as (see history-query.test.ts):
  *
  *   Subquery Scan on p
+ *     CTE me: Index Scan using accounts_uid_key (uid = $1), once
+ *     CTE cursor: Index Scan using transfers_pkey (id = before_id), once, only with a cursor
  *     Limit                                  (offset skip, the page)
  *       Merge Append (created_at DESC, id DESC)
  *         Limit                              (skip + limit)
- *           InitPlan: Index Scan using accounts_uid_key (uid = $1)
- *           Index Scan using transfers_sender_history_idx (sender_id = InitPlan)
+ *           Index Scan using transfers_sender_history_idx
+ *             Index Cond: sender_id = me [AND ROW(created_at, id) < ROW(cursor)]
  *         Limit
- *           InitPlan: Index Scan using accounts_uid_key (uid = $1)
- *           Index Scan using transfers_receiver_history_idx (receiver_id = InitPlan)
+ *           Index Scan using transfers_receiver_history_idx
+ *             Index Cond: receiver_id = me [AND ROW(created_at, id) < ROW(cursor)]
  *     SubPlan: Index Scan using accounts_pkey (sender's username, once per row of the page)
  *     SubPlan: Index Scan using accounts_pkey (receiver's username, once per row of the page)
  *
- * When the window is larger than the account's whole history, a side may read its index as a
- * bitmap and sort those few rows instead. Either way the cost grows with skip + limit and the
- * account's own history, never with the size of either table.
+ * So the cost grows with skip + limit, never with the size of either table. With `beforeId`,
+ * the cursor's (created_at, id) is read once by primary key, and only if the transfer is the
+ * user's own; `(created_at, id) < (…)` is a row comparison on the index's own columns, in its
+ * own order, so it is part of the Index Cond and each scan starts right after the cursor,
+ * reading no row before it: a page by cursor costs the same at any depth.
  */
 export function historyQuery(sql: Sql, uid: bigint, page: Page): postgres.PendingQuery<TransferRow[]> {
   const windowSize = BigInt(page.skip) + BigInt(page.limit);
+  // Without a cursor the CTE finds nothing and is never read; with one, it is read once.
+  const after =
+    page.beforeId === undefined
+      ? sql``
+      : sql`AND (created_at, id) < ((SELECT created_at FROM cursor), (SELECT id FROM cursor))`;
   return sql<TransferRow[]>`
-    WITH mine AS (
+    WITH me AS MATERIALIZED (
+      SELECT id FROM accounts WHERE uid = ${uid}::bigint
+    ), cursor AS MATERIALIZED (
+      SELECT c.created_at, c.id FROM transfers c, me
+      WHERE c.id = ${page.beforeId ?? null}::bigint AND me.id IN (c.sender_id, c.receiver_id)
+    ), mine AS (
       (SELECT id, sender_id, receiver_id, amount, created_at
        FROM transfers
-       WHERE sender_id = (SELECT id FROM accounts WHERE uid = ${uid}::bigint)
+       WHERE sender_id = (SELECT id FROM me) ${after}
        ORDER BY created_at DESC, id DESC
        LIMIT ${windowSize}::bigint)
       UNION ALL
       (SELECT id, sender_id, receiver_id, amount, created_at
        FROM transfers
-       WHERE receiver_id = (SELECT id FROM accounts WHERE uid = ${uid}::bigint)
+       WHERE receiver_id = (SELECT id FROM me) ${after}
        ORDER BY created_at DESC, id DESC
        LIMIT ${windowSize}::bigint)
     ), page AS (
@@ -114,4 +133,12 @@ export function historyQuery(sql: Sql, uid: bigint, page: Page): postgres.Pendin
 /** A page of the user's history; a user who has never had an account gets []. */
 export async function listTransfers(sql: Sql, uid: bigint, page: Page): Promise<TransferRow[]> {
   return await historyQuery(sql, uid, page);
+}
+
+/** Whether the transfer is one the user sent or received: a cursor must be, or it is refused. */
+export async function isOwnTransfer(sql: Sql, uid: bigint, transferId: bigint): Promise<boolean> {
+  const [row] = await sql`
+    SELECT 1 AS found FROM transfers t JOIN accounts a ON a.id IN (t.sender_id, t.receiver_id)
+    WHERE t.id = ${transferId}::bigint AND a.uid = ${uid}::bigint`;
+  return row !== undefined;
 }
