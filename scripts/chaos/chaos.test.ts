@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { startServices, type Services } from "../../transaction/test-client";
 import { checkAll } from "./check";
@@ -140,6 +140,7 @@ describe("the checks on each answer", () => {
       writeFileSync(`${dir}/auth-1/auth_service.log`, `{"event":"started"}\n${line}\n`);
       const secrets = ["pw-secret-one", "header.payload.abcdefghijklmnopqrstuvwxyz0123456789"];
       expect({ name, found: await violation(async () => scanLogs(dir, secrets)) }).not.toEqual({ name, found: "none" });
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
