@@ -62,10 +62,13 @@ describe("tokens issued by /token", () => {
     ["a token with alg none and no signature", (sub) => `${base64url({ alg: "none", typ: "JWT" })}.${base64url(claimsFor(sub))}.`],
     ["a token signed with another secret", (sub) => sign(claimsFor(sub), { secret: "another-secret-of-at-least-thirty-two-bytes" })],
     ["a token signed with HS512 when ALGORITHM is HS256", (sub) => sign(claimsFor(sub), { alg: "HS512" })],
-    ["a token whose payload was edited after signing", async (sub) => {
-      const [header, , signature] = (await sign(claimsFor("999"))).split(".");
-      return `${header}.${base64url(claimsFor(sub))}.${signature}`;
-    }],
+    [
+      "a token whose payload was edited after signing",
+      async (sub) => {
+        const [header, , signature] = (await sign(claimsFor("999"))).split(".");
+        return `${header}.${base64url(claimsFor(sub))}.${signature}`;
+      },
+    ],
     ["a garbage token", () => "garbage"],
     ["three garbage segments", () => "aaa.bbb.ccc"],
     ["a token for a user that does not exist", () => sign(claimsFor("999999"))],

@@ -12,7 +12,8 @@ import type { VerifyCache } from "./verify-cache";
 /** Issuing and checking this service's tokens; the transaction service shares only the check. */
 export function tokenService(config: AuthConfig, cache: VerifyCache) {
   const key = secretKey(config.SECRET_KEY, config.ALGORITHM);
-  const verify = tokenVerifier(config.SECRET_KEY, config.ALGORITHM);
+  // New tokens are signed with SECRET_KEY only; SECRET_KEY_PREVIOUS is for checking older ones.
+  const verify = tokenVerifier(config.SECRET_KEY, config.ALGORITHM, config.SECRET_KEY_PREVIOUS);
   const expiresInSeconds = config.ACCESS_TOKEN_EXPIRE_MINUTES * 60;
 
   return {

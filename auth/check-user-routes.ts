@@ -9,27 +9,23 @@ import type { AuthDeps } from "./deps";
 import { REFUSALS } from "./refusals";
 import { findUserByUsername } from "./users";
 
-const CheckUserIn = z
-  .object({ username: LookupName.openapi({ example: "bob", description: "Found without regard to case." }) })
-  .openapi("CheckUserIn");
-const CheckUserOut = z
-  .object({ id: z.number().int().openapi({ example: 2 }), username: z.string().openapi({ example: "bob" }) })
-  .openapi("CheckUserOut");
+const CheckUserIn = z.object({ username: LookupName.openapi({ example: "bob", description: "Found without regard to case." }) }).openapi("CheckUserIn");
+const CheckUserOut = z.object({ id: z.number().int().openapi({ example: 2 }), username: z.string().openapi({ example: "bob" }) }).openapi("CheckUserOut");
 
 const route = (tokens: TokenService) =>
   declareRoute({
-  method: "post",
-  path: "/check-user",
-  operationId: "checkUser",
-  tags: ["auth"],
-  summary: "Is this username registered?",
-  description: "For a signed-in caller: answers the user's id and the username as registered.",
-  security: bearerSecurity,
-  middleware: tokens.authenticate,
-  request: { body: jsonBody(CheckUserIn, "The username to look up.") },
-  responses: { 200: jsonResponse(CheckUserOut, "The user exists.") },
-  refusals: [REFUSALS.user_not_found],
-});
+    method: "post",
+    path: "/check-user",
+    operationId: "checkUser",
+    tags: ["auth"],
+    summary: "Is this username registered?",
+    description: "For a signed-in caller: answers the user's id and the username as registered.",
+    security: bearerSecurity,
+    middleware: tokens.authenticate,
+    request: { body: jsonBody(CheckUserIn, "The username to look up.") },
+    responses: { 200: jsonResponse(CheckUserOut, "The user exists.") },
+    refusals: [REFUSALS.user_not_found],
+  });
 
 export function checkUserRoutes(app: OpenAPIHono<AppEnv>, { sql, tokens }: AuthDeps) {
   app.openapi(route(tokens), async (c) => {

@@ -2,6 +2,7 @@ import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { ConfigError } from "../common/config";
+import { inFlightAtShutdown } from "../common/testing";
 import { freePort, healthy, until } from "../scripts/processes";
 import { testDatabase } from "../db/testing";
 import { loadAuthConfig } from "./config";
@@ -145,7 +146,12 @@ describe("bun auth/index.ts", () => {
   test("with a METRICS_PORT that is taken exits 1 with one line naming it", async () => {
     const taken = Bun.listen({ hostname: "0.0.0.0", port: 0, socket: { data() {} } });
     try {
-      const proc = start({ AUTH_DATABASE_URL: VALID.AUTH_DATABASE_URL, SECRET_KEY: SECRET, AUTH_SERVICE_PORT: String(freePort()), METRICS_PORT: String(taken.port) });
+      const proc = start({
+        AUTH_DATABASE_URL: VALID.AUTH_DATABASE_URL,
+        SECRET_KEY: SECRET,
+        AUTH_SERVICE_PORT: String(freePort()),
+        METRICS_PORT: String(taken.port),
+      });
       const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
       expect(code).toBe(1);
       expect(stderr.trimEnd().split("\n")).toEqual([expect.stringContaining(`cannot listen on METRICS_PORT ${taken.port}`)]);
@@ -158,7 +164,14 @@ describe("bun auth/index.ts", () => {
     const db = await testDatabase("auth");
     const [port, metricsPort] = [freePort(), freePort()];
     const logsDir = mkdtempSync(`${tmpdir()}/auth-index-debug-`);
-    const proc = start({ AUTH_DATABASE_URL: db.url, SECRET_KEY: SECRET, AUTH_SERVICE_PORT: String(port), METRICS_PORT: String(metricsPort), IS_DEBUG: "1", LOGS_DIR: logsDir });
+    const proc = start({
+      AUTH_DATABASE_URL: db.url,
+      SECRET_KEY: SECRET,
+      AUTH_SERVICE_PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      IS_DEBUG: "1",
+      LOGS_DIR: logsDir,
+    });
     try {
       expect(await until(() => healthy(`http://127.0.0.1:${port}`), 10_000)).toBe(true);
       expect(await (await fetch(`http://127.0.0.1:${port}/health`)).json()).toEqual({ status: "ok" });
@@ -179,13 +192,32 @@ describe("bun auth/index.ts", () => {
       proc.kill("SIGTERM");
       expect((await Promise.all(inFlight)).map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
       expect(await proc.exited).toBe(0);
-      expect(await fetch(`http://127.0.0.1:${port}/health`).then(() => "answered", () => "refused")).toBe("refused");
-      expect(await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(() => "answered", () => "refused")).toBe("refused");
+      // The log proves the premise: registrations started before the shutdown line and ended after it.
+      const straddling = await inFlightAtShutdown(`${logsDir}/auth_service/auth_service.log`);
+      expect(straddling.filter((line) => line.path === "/register" && line.status === 200).length).toBeGreaterThanOrEqual(1);
+      expect(
+        await fetch(`http://127.0.0.1:${port}/health`).then(
+          () => "answered",
+          () => "refused",
+        ),
+      ).toBe("refused");
+      expect(
+        await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
+          () => "answered",
+          () => "refused",
+        ),
+      ).toBe("refused");
       const [row] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM users`;
       expect(row!.n).toBe(5);
       // IS_DEBUG=1 adds the configuration as a debug line, with the secret and the URL's credentials left out.
       const log = await Bun.file(`${logsDir}/auth_service/auth_service.log`).text();
-      const configuration = log.split("\n").filter(Boolean).map((line) => JSON.parse(line)).find((line) => line.event === "configuration");
+      const parsed = log
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line));
+      expect(parsed[0]).toMatchObject({ event: "started", service: "auth_service", port });
+      expect(parsed.filter((line) => line.event === "shutdown")).toEqual([expect.objectContaining({ level: "info", signal: "SIGTERM" })]);
+      const configuration = parsed.find((line) => line.event === "configuration");
       expect(configuration).toMatchObject({ level: "debug", SECRET_KEY: "[redacted]", AUTH_SERVICE_PORT: port });
       expect(log).not.toContain(SECRET);
       expect(log).not.toContain(db.url);

@@ -43,8 +43,7 @@ describe("per-account throttling (3 failures per account)", () => {
 
   test("wrong old passwords at /change-password are throttled too, and count against logins", async () => {
     const token = (await login(auth.url, "gina", PASSWORD)).body.access_token as string;
-    const change = (old_password: string) =>
-      post(auth.url, "/change-password", { token, json: { old_password, new_password: "another-password-1" } });
+    const change = (old_password: string) => post(auth.url, "/change-password", { token, json: { old_password, new_password: "another-password-1" } });
     for (let i = 0; i < 3; i++) expect((await change("wrong-password")).body.code).toBe("invalid_credentials");
     // A stolen token must not allow unlimited guesses at the password: the right one waits too.
     expectThrottled(await change(PASSWORD));

@@ -22,10 +22,7 @@ export class DuplicateUser extends Error {
 }
 
 /** The unique indexes decide, so two concurrent registrations of one name cannot both win. */
-export async function insertUser(
-  sql: Sql,
-  user: { username: string; email: string; passwordHash: string },
-): Promise<User> {
+export async function insertUser(sql: Sql, user: { username: string; email: string; passwordHash: string }): Promise<User> {
   try {
     const [row] = await sql<User[]>`
       INSERT INTO users (username, email, password_hash)

@@ -36,6 +36,11 @@ const environment = z
 export const sharedEnv = {
   ENV: environment,
   SECRET_KEY: z.string().min(1),
+  /** The secret before the last rotation: tokens it signed stay valid until they expire; none is signed with it. */
+  SECRET_KEY_PREVIOUS: z
+    .string()
+    .optional()
+    .transform((v) => v || undefined),
   ALGORITHM: z.enum(["HS256", "HS384", "HS512"]).default("HS256"),
   LOGS_DIR: z.string().min(1).default("./logs"),
   IS_DEBUG: flag,
@@ -66,9 +71,14 @@ const FIX = "set a random one (openssl rand -hex 32), or ENV=dev for development
 export function refuseKnownSecrets(databaseUrlName: string) {
   return (config: { ENV: string; SECRET_KEY: string } & Record<string, unknown>, ctx: z.RefinementCtx) => {
     if (config.ENV === "dev" || typeof config.SECRET_KEY !== "string") return;
-    const path = ["SECRET_KEY"];
-    if (EXAMPLE_SECRETS.has(config.SECRET_KEY)) ctx.addIssue({ code: "custom", path, message: `is the example value from .env_example: ${FIX}` });
-    else if (new TextEncoder().encode(config.SECRET_KEY).length < 32) ctx.addIssue({ code: "custom", path, message: `must be at least 32 bytes: ${FIX}` });
+    // The previous secret of a rotation still verifies tokens, so it is held to the same rules.
+    for (const name of ["SECRET_KEY", "SECRET_KEY_PREVIOUS"]) {
+      const secret = config[name];
+      if (typeof secret !== "string") continue;
+      const path = [name];
+      if (EXAMPLE_SECRETS.has(secret)) ctx.addIssue({ code: "custom", path, message: `is the example value from .env_example: ${FIX}` });
+      else if (new TextEncoder().encode(secret).length < 32) ctx.addIssue({ code: "custom", path, message: `must be at least 32 bytes: ${FIX}` });
+    }
     if (EXAMPLE_SECRETS.has(passwordOf(String(config[databaseUrlName])))) {
       ctx.addIssue({
         code: "custom",

@@ -9,14 +9,29 @@ setDefaultTimeout(30_000);
 /** Every route of ../shared/CONTRACT.md, per service; the documents must list exactly these. */
 const CONTRACT = {
   auth: [
-    "get /health", "get /ready", "post /register", "post /token", "post /change-password", "post /verify", "post /check-user",
-    "post /logout", "get /sessions", "delete /sessions/{id}",
+    "get /health",
+    "get /ready",
+    "post /register",
+    "post /token",
+    "post /change-password",
+    "post /verify",
+    "post /check-user",
+    "post /logout",
+    "get /sessions",
+    "delete /sessions/{id}",
   ],
   transaction: ["get /health", "get /ready", "post /transfer", "get /transactions", "get /account"],
 };
 const BEARER_ONLY = [
-  "post /change-password", "post /verify", "post /check-user", "post /logout", "get /sessions", "delete /sessions/{id}",
-  "post /transfer", "get /transactions", "get /account",
+  "post /change-password",
+  "post /verify",
+  "post /check-user",
+  "post /logout",
+  "get /sessions",
+  "delete /sessions/{id}",
+  "post /transfer",
+  "get /transactions",
+  "get /account",
 ];
 
 type Json = Record<string, any>;
@@ -54,7 +69,11 @@ for (const service of ["auth", "transaction"] as const) {
     });
 
     test("lists every route of the contract and nothing else", () => {
-      expect(operations(docs[service]).map(([name]) => name).sort()).toEqual([...CONTRACT[service]].sort());
+      expect(
+        operations(docs[service])
+          .map(([name]) => name)
+          .sort(),
+      ).toEqual([...CONTRACT[service]].sort());
     });
 
     test("gives every route an id, a tag, a summary and a description", () => {

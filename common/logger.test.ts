@@ -9,7 +9,12 @@ function freshLog(options: { maxBytes?: number; maxFiles?: number; debug?: boole
   return { file, log };
 }
 
-const lines = (file: string) => readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+const lines = (file: string) =>
+  readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 
 describe("the JSON-lines logger", () => {
   test("writes one JSON object per line, creating the folder", () => {

@@ -84,7 +84,16 @@ const CALLS: [string, Call][] = [
   ["nothing", {}],
   ["a token", { token: "" }],
   ["a body too large", { raw: big, contentType: "application/json", token: "" }],
-  ["a body too large, streamed", { get raw() { return new Blob([big]).stream(); }, contentType: "application/json", token: "" }],
+  [
+    "a body too large, streamed",
+    {
+      get raw() {
+        return new Blob([big]).stream();
+      },
+      contentType: "application/json",
+      token: "",
+    },
+  ],
   ["a body of no known type", { raw: "<a/>", contentType: "application/xml", token: "" }],
   ["a body with no type", { raw: new TextEncoder().encode('{"username": "x"}'), token: "" }],
   ["a broken multipart body", { raw: "--x\r\nbroken", contentType: "multipart/form-data; boundary=x", token: "" }],

@@ -50,7 +50,10 @@ function resolve(doc: Json, value: Json, pointer: string): [Json, string] {
   const ref = value.$ref as string | undefined;
   if (!ref?.startsWith("#/")) return [value, pointer];
   const target = ref.slice(1);
-  const found = target.split("/").slice(1).reduce<Json | undefined>((node, part) => node?.[part.replaceAll("~1", "/").replaceAll("~0", "~")], doc);
+  const found = target
+    .split("/")
+    .slice(1)
+    .reduce<Json | undefined>((node, part) => node?.[part.replaceAll("~1", "/").replaceAll("~0", "~")], doc);
   if (!found) throw new Error(`the document has no ${ref}`);
   return [found, target];
 }

@@ -1,13 +1,13 @@
 import { createRoute, type RouteConfig } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
+import { strictUtf8 } from "./limits";
 import { refusalResponses, requestIdResponseHeader } from "./openapi";
 import { type Refusal, SHARED_REFUSALS } from "./refusals";
 
 /** A route middleware (authentication, say) with the refusals it can answer instead of the route. */
 export type Guard<M extends MiddlewareHandler = MiddlewareHandler> = M & { refusals: readonly Refusal[] };
 
-export const guard = <M extends MiddlewareHandler>(middleware: M, refusals: readonly Refusal[]): Guard<M> =>
-  Object.assign(middleware, { refusals });
+export const guard = <M extends MiddlewareHandler>(middleware: M, refusals: readonly Refusal[]): Guard<M> => Object.assign(middleware, { refusals });
 
 const FORM = /multipart\/form-data|application\/x-www-form-urlencoded/;
 
@@ -46,6 +46,8 @@ export function declareRoute<R extends RouteConfig>(route: R & Declaration) {
       { ...response, headers: { ...("headers" in response ? response.headers : {}), "X-Request-Id": requestIdResponseHeader } },
     ]),
   );
+  // After the guards, so that a request without a valid token is a 401 whatever its body.
+  const middleware = bodyTypes.some((type) => /json/.test(type)) ? [...guards, strictUtf8()] : config.middleware;
   // The type stays the route's own: handlers answer only its success responses and throw the rest.
-  return createRoute({ ...config, responses } as unknown as R) as ReturnType<typeof createRoute<R["path"], R>>;
+  return createRoute({ ...config, middleware, responses } as unknown as R) as ReturnType<typeof createRoute<R["path"], R>>;
 }

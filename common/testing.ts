@@ -40,7 +40,10 @@ export function serveForTest<C extends { LOGS_DIR: string; LOG_MAX_BYTES: number
   const close = async () => void (await Promise.all(stops.map((stop) => stop())));
   const served = serve({ fetch: app.fetch as never, port: options.port ?? 0, close });
   const url = `http://127.0.0.1:${served.port}`;
-  documents.set(url, once(() => openAPIDocument(app)));
+  documents.set(
+    url,
+    once(() => openAPIDocument(app)),
+  );
   return {
     url,
     metricsUrl: metrics && `http://127.0.0.1:${metrics.port}/metrics`,
@@ -149,4 +152,17 @@ export function expectValidationIssue(body: any, field: string, type?: string): 
   }
   expect(issues.map((issue) => issue.loc)).toContainEqual(["body", field]);
   if (type) expect(issues.find((issue) => issue.loc[1] === field)?.type).toBe(type);
+}
+
+/**
+ * The requests a service was serving when it logged `shutdown` (SIGTERM): each request line is
+ * written when the answer leaves, with its duration, so one that started before the shutdown
+ * line and ended after it was in flight at the signal.
+ */
+export async function inFlightAtShutdown(logFile: string): Promise<Record<string, any>[]> {
+  const lines = await logLines(logFile);
+  const shutdown = lines.find((line) => line.event === "shutdown");
+  if (!shutdown) return [];
+  const at = Date.parse(shutdown.time);
+  return lines.filter((line) => line.event === "request" && Date.parse(line.time) >= at && Date.parse(line.time) - line.duration_ms < at);
 }

@@ -13,7 +13,10 @@ function sign(claims: { sub?: string; ver?: number; sid?: unknown; exp: number }
 }
 
 async function refusal(promise: Promise<unknown>) {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ApiError);
   return (error as ApiError).status;
 }

@@ -38,15 +38,28 @@ const VERIFIED_CACHE_SIZE = 10_000;
 
 /**
  * Checks a token's signature, algorithm and expiry with the shared secret. The algorithm is
- * pinned, so `alg: none` and tokens signed with another algorithm are refused.
+ * pinned, so `alg: none` and tokens signed with another algorithm are refused. During a secret
+ * rotation, a token whose signature the current secret refuses is tried with the previous one,
+ * so that tokens issued before the rotation keep working until they expire.
  *
  * A client sends the same token with every request, so the claims of a token whose signature
  * checked out are remembered by its exact text: the same bytes always verify the same way, and
  * only the expiry, checked on every use, can change the answer. Revocation is not decided here
  * but by the token version in the database, on every request.
  */
-export function tokenVerifier(secret: string, algorithm: string) {
-  const key = secretKey(secret, algorithm);
+export function tokenVerifier(secret: string, algorithm: string, previousSecret?: string) {
+  const keys = [secretKey(secret, algorithm), ...(previousSecret ? [secretKey(previousSecret, algorithm)] : [])];
+  const check = async (token: string) => {
+    for (const [i, key] of keys.entries()) {
+      try {
+        return await jwtVerify(token, await key, { algorithms: [algorithm], requiredClaims: ["sub", "iat", "exp"] });
+      } catch (error) {
+        const wrongKey = (error as { code?: string }).code === "ERR_JWS_SIGNATURE_VERIFICATION_FAILED";
+        if (!wrongKey || i === keys.length - 1) throw error;
+      }
+    }
+    throw new Error("no key to verify with");
+  };
   const verified = new Map<string, TokenClaims & { expiresAt: number }>();
   return async (token: string): Promise<TokenClaims> => {
     const known = verified.get(token);
@@ -57,7 +70,7 @@ export function tokenVerifier(secret: string, algorithm: string) {
     }
     let payload;
     try {
-      ({ payload } = await jwtVerify(token, await key, { algorithms: [algorithm], requiredClaims: ["sub", "iat", "exp"] }));
+      ({ payload } = await check(token));
     } catch (error) {
       // jose's codes (ERR_JWT_EXPIRED, ERR_JWS_SIGNATURE_VERIFICATION_FAILED, …) say why.
       throw refuse(SHARED_REFUSALS.invalid_token, { reason: (error as { code?: string }).code ?? "unreadable_token" });

@@ -60,9 +60,7 @@ async function leftOver(dir: string): Promise<EmbeddedServer | null> {
       },
     };
   }
-  throw new Error(
-    `a PostgreSQL process (pid ${pid}) holds ${dir} but does not answer; stop it with "kill ${pid}" and retry`,
-  );
+  throw new Error(`a PostgreSQL process (pid ${pid}) holds ${dir} but does not answer; stop it with "kill ${pid}" and retry`);
 }
 
 /**

@@ -62,8 +62,7 @@ describe("migrate", () => {
     // Written out of order on purpose: 0001 depends on 0000, so only lexical order succeeds.
     const dir = migrationDir({
       "0001_child.sql": "CREATE TABLE child (id int REFERENCES parent (id));",
-      "0000_parent.sql":
-        "CREATE TABLE parent (id int PRIMARY KEY);\n--> statement-breakpoint\nINSERT INTO parent VALUES (1);",
+      "0000_parent.sql": "CREATE TABLE parent (id int PRIMARY KEY);\n--> statement-breakpoint\nINSERT INTO parent VALUES (1);",
       "README.md": "not a migration",
     });
     const lines: string[] = [];
@@ -184,11 +183,7 @@ describe("bun db/migrate.ts", () => {
       stdout: "pipe",
       stderr: "pipe",
     });
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
     return { stdout, stderr, code };
   }
 
@@ -203,7 +198,9 @@ describe("bun db/migrate.ts", () => {
     if (password) expect(first.stdout).not.toContain(`:${password}@`);
 
     // The service's own files may still be empty; the bookkeeping must match whatever is there.
-    const files = readdirSync(join(REPO_ROOT, "auth/migrations")).filter((name) => name.endsWith(".sql")).sort();
+    const files = readdirSync(join(REPO_ROOT, "auth/migrations"))
+      .filter((name) => name.endsWith(".sql"))
+      .sort();
     expect(await appliedNames(pool(url))).toEqual(files);
     const second = await run(["auth"], { AUTH_DATABASE_URL: asyncpg });
     expect(second.code).toBe(0);

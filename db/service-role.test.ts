@@ -52,7 +52,15 @@ describe("the service's login role", () => {
   });
 
   test("reads and writes the tables and runs the functions: a whole transfer", async () => {
-    const base = { senderUsername: "alice", receiverUsername: "bob", amountMinor: 250n, openingMinor: 1000n, key: null, requestHash: "h", keyRetentionHours: 24 };
+    const base = {
+      senderUsername: "alice",
+      receiverUsername: "bob",
+      amountMinor: 250n,
+      openingMinor: 1000n,
+      key: null,
+      requestHash: "h",
+      keyRetentionHours: 24,
+    };
     const result = await transferMoney(asRole, { ...base, senderUid: 1n, receiverUid: 2n });
     expect(result.outcome).toBe("done");
     const [row] = await asRole`SELECT balance FROM accounts WHERE username = 'bob'`;

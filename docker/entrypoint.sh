@@ -13,7 +13,7 @@ service=$1
 shift
 say() { echo "entrypoint: $*" >&2; }
 
-for var in SECRET_KEY AUTH_DATABASE_URL TRANS_DATABASE_URL AUTH_DB_SERVICE_PASSWORD TRANS_DB_SERVICE_PASSWORD; do
+for var in SECRET_KEY SECRET_KEY_PREVIOUS AUTH_DATABASE_URL TRANS_DATABASE_URL AUTH_DB_SERVICE_PASSWORD TRANS_DB_SERVICE_PASSWORD; do
   file_var=${var}_FILE
   [[ -n ${!file_var:-} ]] || continue
   [[ -r ${!file_var} ]] || { say "cannot read ${!file_var} (${file_var}); did the secrets job run?"; exit 1; }

@@ -46,6 +46,10 @@ const url = (user: string, password: string, host: string, database: string) =>
   `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:5432/${encodeURIComponent(database)}`;
 
 decide("SECRET_KEY", `${root}/secret_key/secret_key`);
+// The secret before a rotation (README, "Rotating the secret"): as given in .env, or none; never
+// generated, and emptied again once .env no longer names it.
+write(`${root}/secret_key/previous`, env.SECRET_KEY_PREVIOUS ?? "");
+console.log(`secrets: SECRET_KEY_PREVIOUS ${env.SECRET_KEY_PREVIOUS ? "from .env" : "not set"}`);
 
 // `host` is the database's service name in docker-compose.yml; the defaults are the file's too.
 const databases = [

@@ -129,7 +129,10 @@ test("bun run dev serves both services on a fresh machine and Ctrl-C leaves no p
   const pgPort = Number(databaseLine.exec(stdout.text())![1]);
 
   for (const username of ["alice", "bob"]) {
-    const registered = await call(`${auth}/register`, { method: "POST", json: { username, email: `${username}@example.com`, password: "correct-horse-battery" } });
+    const registered = await call(`${auth}/register`, {
+      method: "POST",
+      json: { username, email: `${username}@example.com`, password: "correct-horse-battery" },
+    });
     expect(registered.status, JSON.stringify(registered.body)).toBe(200);
   }
   const login = await call(`${auth}/token`, { method: "POST", body: new URLSearchParams({ username: "alice", password: "correct-horse-battery" }) });
@@ -149,7 +152,10 @@ test("bun run dev serves both services on a fresh machine and Ctrl-C leaves no p
   await Promise.race([Promise.all([stdout.done, stderr.done]), Bun.sleep(5_000)]);
   expect(processesOfThisRun()).toEqual([]);
   for (const port of [authPort, transPort, pgPort]) {
-    const open = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } }).then((s) => (s.end(), true), () => false);
+    const open = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } }).then(
+      (s) => (s.end(), true),
+      () => false,
+    );
     expect(open, `port ${port} still accepts connections`).toBe(false);
   }
 }, 120_000);

@@ -6,7 +6,7 @@ import { resolve } from "node:path";
  * migration runner, the audit or `bun run dev` read must be in it, with a comment line above.
  */
 const root = resolve(import.meta.dir, "..");
-const READERS = ["common/config.ts", "auth/config.ts", "transaction/config.ts", "db/migrate.ts", "transaction/audit.ts", "scripts/dev.ts"];
+const READERS = ["common/config.ts", "auth/config.ts", "transaction/config.ts", "db/migrate.ts", "transaction/audit.ts", "scripts/dev.ts", "scripts/chaos.ts"];
 
 test("every variable the code reads is listed in .env_example with a comment", async () => {
   const lines = (await Bun.file(`${root}/.env_example`).text()).split("\n");

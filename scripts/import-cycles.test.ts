@@ -72,7 +72,12 @@ test("the scan sees every kind of import, type-only ones included", () => {
 });
 
 test("finds a cycle when there is one", () => {
-  const graph = new Map([["a", ["b"]], ["b", ["c"]], ["c", ["a"]], ["d", ["a"]]]);
+  const graph = new Map([
+    ["a", ["b"]],
+    ["b", ["c"]],
+    ["c", ["a"]],
+    ["d", ["a"]],
+  ]);
   expect(cycles(graph)).toEqual([["a", "b", "c"]]);
 });
 

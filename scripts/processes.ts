@@ -20,4 +20,7 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs: 
 
 /** Whether the service at `baseUrl` answers its liveness probe within a second. */
 export const healthy = (baseUrl: string): Promise<boolean> =>
-  fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+  fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(1000) }).then(
+    (r) => r.ok,
+    () => false,
+  );

@@ -14,10 +14,7 @@ export interface Account {
  * The user's account, opened with `openingMinor` if this is its first use. The database
  * function (migration 0002) does it in one round trip and is safe against concurrent openers.
  */
-export async function openAccount(
-  sql: Sql,
-  input: { uid: bigint; username: string; openingMinor: bigint },
-): Promise<Account> {
+export async function openAccount(sql: Sql, input: { uid: bigint; username: string; openingMinor: bigint }): Promise<Account> {
   const [account] = await sql<Account[]>`
     SELECT id, uid, username, balance, opening_balance, created_at
     FROM open_account(${input.uid}::bigint, ${input.username}::text, ${input.openingMinor}::bigint)`;

@@ -45,7 +45,14 @@ export function createTransactionApp(deps: Pick<TransactionDeps, "sql" | "config
   });
   const metrics = transactionMetrics(registry ?? new Registry());
   const auth = authClient({ baseUrl: config.AUTH_SERVICE_URL, timeoutMs: config.AUTH_TIMEOUT_MS, log, metrics });
-  const full: TransactionDeps = { sql, config, log, auth, authenticate: authenticate(auth, config.SECRET_KEY, config.ALGORITHM), metrics };
+  const full: TransactionDeps = {
+    sql,
+    config,
+    log,
+    auth,
+    authenticate: authenticate(auth, config.SECRET_KEY, config.ALGORITHM, config.SECRET_KEY_PREVIOUS),
+    metrics,
+  };
   transferRoutes(app, full);
   historyRoutes(app, full);
   accountRoutes(app, full);

@@ -13,8 +13,8 @@ export type Caller = AuthUser & { token: string };
  * with the shared secret, without a call; a good-looking one is confirmed by the auth service's
  * /verify, so that a token revoked by a password change stops working at once.
  */
-export function authenticate(auth: AuthClient, secret: string, algorithm: string) {
-  const verifyLocally = tokenVerifier(secret, algorithm);
+export function authenticate(auth: AuthClient, secret: string, algorithm: string, previousSecret?: string) {
+  const verifyLocally = tokenVerifier(secret, algorithm, previousSecret);
   return guard(
     createMiddleware<AuthenticatedEnv<Caller>>(async (c, next) => {
       const token = bearerToken(c.req.header("authorization"));

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Logger } from "../common/logger";
 import { serve, type Served } from "../common/server";
-import { tempLogsDir } from "../common/testing";
+import { logLines, tempLogsDir } from "../common/testing";
 import { connect, type Sql } from "../db/connect";
 import { registerAndLogin, startAuthService, TEST_SECRET, type RunningAuth } from "../auth/test-server";
 import { createTransactionApp } from "./app";
@@ -13,6 +13,7 @@ let sql: Sql;
 let log: Logger;
 let served: Served;
 let url: string;
+let logFile: string;
 
 beforeAll(async () => {
   auth = await startAuthService();
@@ -25,7 +26,8 @@ beforeAll(async () => {
     LOGS_DIR: tempLogsDir("transaction"),
     ENV: "test",
   });
-  log = new Logger({ file: `${config.LOGS_DIR}/t.log`, maxBytes: 1 << 20, maxFiles: 1, debug: false, stdout: false });
+  logFile = `${config.LOGS_DIR}/t.log`;
+  log = new Logger({ file: logFile, maxBytes: 1 << 20, maxFiles: 1, debug: false, stdout: false });
   served = serve({ fetch: createTransactionApp({ sql, config, log }).fetch, port: 0, close: async () => {} });
   url = `http://127.0.0.1:${served.port}`;
 });
@@ -52,4 +54,7 @@ test("with its database unreachable, the transaction service answers 503 databas
   }
   const ready = await fetch(`${url}/ready`);
   expect(ready.status).toBe(503);
+  // One database_unavailable warning per refused request, for whoever watches the log.
+  const warned = (await logLines(logFile)).filter((line) => line.event === "database_unavailable");
+  expect(warned.map((line) => line.level)).toEqual(["warn", "warn", "warn"]);
 });

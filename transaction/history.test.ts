@@ -13,7 +13,12 @@ beforeAll(async () => {
   services = await startServices();
   [alice, bob, carol, nobody] = (await registerUsers(services.auth.url, "alice", "bob", "carol", "nobody")) as [User, User, User, User];
   // Twelve transfers: alice sends three and receives six; three are between bob and carol only.
-  const moves: [User, string][] = [[alice, "bob"], [bob, "alice"], [carol, "alice"], [bob, "carol"]];
+  const moves: [User, string][] = [
+    [alice, "bob"],
+    [bob, "alice"],
+    [carol, "alice"],
+    [bob, "carol"],
+  ];
   for (let i = 0; i < 12; i++) {
     const [from, to] = moves[i % moves.length]!;
     const answer = await transfer(url(), from, { receiver_username: to, amount: i + 1 });

@@ -39,7 +39,10 @@ describe("Idempotency-Key", () => {
     const { carol } = users;
     expect((await transfer(url(), carol, { receiver_username: "dave", amount: 10 }, key("k"))).status).toBe(200);
     const before = await transferCount(services.trans);
-    for (const body of [{ receiver_username: "dave", amount: 10.01 }, { receiver_username: "erin", amount: 10 }]) {
+    for (const body of [
+      { receiver_username: "dave", amount: 10.01 },
+      { receiver_username: "erin", amount: 10 },
+    ]) {
       const answer = await transfer(url(), carol, body, key("k"));
       expect(answer.status).toBe(422);
       expect(answer.body).toEqual({ detail: "This Idempotency-Key was used with another request body", code: "idempotency_key_reused" });
@@ -73,9 +76,7 @@ describe("Idempotency-Key", () => {
 
   test("30 concurrent requests with the same key all answer the same transfer and move the money once", async () => {
     const { judy, ken } = users;
-    const answers = await Promise.all(
-      Array.from({ length: 30 }, () => transfer(url(), judy, { receiver_username: "ken", amount: 7.77 }, key("once"))),
-    );
+    const answers = await Promise.all(Array.from({ length: 30 }, () => transfer(url(), judy, { receiver_username: "ken", amount: 7.77 }, key("once"))));
     expect(answers.map((answer) => answer.status)).toEqual(Array(30).fill(200));
     expect(new Set(answers.map((answer) => answer.body.id)).size).toBe(1);
     expect(answers.filter((answer) => answer.headers.get("idempotent-replayed") === null)).toHaveLength(1);

@@ -9,6 +9,5 @@ runService({
   databaseUrl: (config) => config.TRANS_DATABASE_URL,
   port: (config) => config.TRANS_SERVICE_PORT,
   createApp: createTransactionApp,
-  background: ({ sql, config, log }) =>
-    startKeyPurge(sql, log, { ...DEFAULT_PURGE, retentionHours: config.IDEMPOTENCY_KEY_RETENTION_HOURS }).stop,
+  background: ({ sql, config, log }) => startKeyPurge(sql, log, { ...DEFAULT_PURGE, retentionHours: config.IDEMPOTENCY_KEY_RETENTION_HOURS }).stop,
 });

@@ -211,7 +211,13 @@ describe("history", () => {
   test("lists sent and received transfers newest first, ties by id, with paging", async () => {
     const [alice, bob, carol] = [newUser(), newUser(), newUser()];
     const ids: bigint[] = [];
-    for (const [from, to] of [[alice, bob], [bob, alice], [carol, alice], [alice, carol], [bob, carol]] as const) {
+    for (const [from, to] of [
+      [alice, bob],
+      [bob, alice],
+      [carol, alice],
+      [alice, carol],
+      [bob, carol],
+    ] as const) {
       const result = await send(from, to, 100n);
       if (result.outcome !== "done") throw new Error(`setup transfer was ${result.outcome}`);
       ids.push(result.transfer.id);

@@ -13,11 +13,7 @@ export interface RunningTransaction extends ServedForTest {
  * A real transaction service over HTTP on a fresh database, talking to the given auth service.
  * A test that must tell the auth service this one's origin (CORS) picks the port first.
  */
-export async function startTransactionService(
-  authUrl: string,
-  env: Record<string, string> = {},
-  port = 0,
-): Promise<RunningTransaction> {
+export async function startTransactionService(authUrl: string, env: Record<string, string> = {}, port = 0): Promise<RunningTransaction> {
   const db = await testDatabase("transaction");
   const config = loadTransactionConfig({
     TRANS_DATABASE_URL: db.url,

@@ -1,6 +1,18 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { expectValidationIssue } from "../common/testing";
-import { account, balance, forgeToken, registerUsers, request, startServices, transfer, transferCount, type Answer, type Services, type User } from "./test-client";
+import {
+  account,
+  balance,
+  forgeToken,
+  registerUsers,
+  request,
+  startServices,
+  transfer,
+  transferCount,
+  type Answer,
+  type Services,
+  type User,
+} from "./test-client";
 
 /**
  * One row per outcome of POST /transfer in the contract's table, each a real HTTP request to a
@@ -79,22 +91,35 @@ const invalid = (name: string, body: unknown, field: string, type?: string): Row
 });
 
 const rows: Row[] = [
-  { name: "moves 19.99 and answers the transfer with account ids and usernames", token: asAlice, body: toBob(19.99),
-    status: 200, check: expectTransferOut },
-  { name: "refuses more than the balance", token: asDave, body: { receiver_username: "alice", amount: 1000.01 },
-    status: 400, code: "insufficient_funds" },
-  { name: "refuses the largest amount when the balance is smaller", token: asDave,
-    body: { receiver_username: "alice", amount: 1_000_000_000 }, status: 400, code: "insufficient_funds" },
+  { name: "moves 19.99 and answers the transfer with account ids and usernames", token: asAlice, body: toBob(19.99), status: 200, check: expectTransferOut },
+  { name: "refuses more than the balance", token: asDave, body: { receiver_username: "alice", amount: 1000.01 }, status: 400, code: "insufficient_funds" },
+  {
+    name: "refuses the largest amount when the balance is smaller",
+    token: asDave,
+    body: { receiver_username: "alice", amount: 1_000_000_000 },
+    status: 400,
+    code: "insufficient_funds",
+  },
   { name: "refuses a transfer to oneself", token: asAlice, body: { receiver_username: "alice", amount: 1 }, status: 400, code: "self_transfer" },
-  { name: "refuses a transfer to oneself named in another case", token: asAlice, body: { receiver_username: "ALICE", amount: 1 },
-    status: 400, code: "self_transfer" },
+  {
+    name: "refuses a transfer to oneself named in another case",
+    token: asAlice,
+    body: { receiver_username: "ALICE", amount: 1 },
+    status: 400,
+    code: "self_transfer",
+  },
   { name: "refuses a request without a token", token: () => undefined, body: toBob(1), status: 401, code: "not_authenticated" },
   { name: "refuses a garbage token", token: () => "garbage", body: toBob(1), status: 401, code: "invalid_token" },
   { name: "refuses an expired token", token: (c) => c.expired, body: toBob(1), status: 401, code: "invalid_token" },
   { name: "refuses a token signed with another secret", token: (c) => c.wrongSecret, body: toBob(1), status: 401, code: "invalid_token" },
   { name: "refuses a token for a user the auth service does not know", token: (c) => c.unknownUser, body: toBob(1), status: 401, code: "invalid_token" },
-  { name: "answers receiver_not_found for a username nobody registered", token: asAlice,
-    body: { receiver_username: "nobody", amount: 1 }, status: 404, code: "receiver_not_found" },
+  {
+    name: "answers receiver_not_found for a username nobody registered",
+    token: asAlice,
+    body: { receiver_username: "nobody", amount: 1 },
+    status: 404,
+    code: "receiver_not_found",
+  },
   invalid("refuses an amount sent as a string", toBob("10"), "amount"),
   invalid("refuses an amount that is a boolean", toBob(true), "amount"),
   invalid("refuses an amount that is null", toBob(null), "amount"),

@@ -96,10 +96,7 @@ export interface Page {
 export function historyQuery(sql: Sql, uid: bigint, page: Page): postgres.PendingQuery<TransferRow[]> {
   const windowSize = BigInt(page.skip) + BigInt(page.limit);
   // Without a cursor the CTE finds nothing and is never read; with one, it is read once.
-  const after =
-    page.beforeId === undefined
-      ? sql``
-      : sql`AND (created_at, id) < ((SELECT created_at FROM cursor), (SELECT id FROM cursor))`;
+  const after = page.beforeId === undefined ? sql`` : sql`AND (created_at, id) < ((SELECT created_at FROM cursor), (SELECT id FROM cursor))`;
   return sql<TransferRow[]>`
     WITH me AS MATERIALIZED (
       SELECT id FROM accounts WHERE uid = ${uid}::bigint
