@@ -62,7 +62,9 @@ async function secondsUntilFree(sql: Sql, limit: Limit, which: "settled" | "all"
     WHERE scope = ${limit.scope} AND key = ${limit.key} AND attempted_at > now() - ${window}::interval
       ${which === "settled" ? sql`AND NOT pending` : sql``}
     ORDER BY attempted_at DESC OFFSET ${limit.max - 1} LIMIT 1`;
-  return row ? Math.max(row.seconds, 1) : 0;
+  // now() is when this transaction began, so an attempt committed since then can look younger than
+  // zero seconds: the answer never promises more than the window itself.
+  return row ? Math.min(Math.max(row.seconds, 1), limit.windowMinutes * 60) : 0;
 }
 
 /** A wrong password: its reserved attempts stay, now as failures. */
