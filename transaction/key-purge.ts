@@ -1,4 +1,5 @@
 import type { Logger } from "../common/logger";
+import { drainInBatches, everyInBackground } from "../db/batches";
 import type { Sql } from "../db/connect";
 
 /**
@@ -41,30 +42,27 @@ export const DEFAULT_PURGE: Omit<PurgeOptions, "retentionHours"> = { everyMs: 60
  */
 export function startKeyPurge(sql: Sql, log: Logger, options: PurgeOptions): { stop(): Promise<void> } {
   let stopped = false;
-  let current: Promise<void> | undefined;
-  const round = async () => {
+  const stopRounds = everyInBackground(async () => {
     let total = 0;
     try {
-      while (!stopped) {
-        const n = await purgeExpiredKeys(sql, options.retentionHours, options.batchSize);
-        total += n;
-        if (n < options.batchSize) break;
-        await Bun.sleep(options.pauseMs);
-      }
+      // Counted batch by batch, so that a failure halfway still says how many went.
+      await drainInBatches(
+        async (batch) => {
+          const deleted = await purgeExpiredKeys(sql, options.retentionHours, batch);
+          total += deleted;
+          return deleted;
+        },
+        { batchSize: options.batchSize, pauseMs: options.pauseMs, keepGoing: () => !stopped },
+      );
       if (total > 0) log.info("idempotency_keys_purged", { count: total });
     } catch (error) {
       log.warn("idempotency_key_purge_failed", { error: (error as Error).message, purged: total });
     }
-  };
-  // A round still running when the next is due is not doubled: the next tick finds it busy.
-  const timer = setInterval(() => {
-    current ??= round().finally(() => (current = undefined));
   }, options.everyMs);
   return {
     async stop() {
       stopped = true;
-      clearInterval(timer);
-      await current;
+      await stopRounds();
     },
   };
 }
